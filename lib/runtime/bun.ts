@@ -1,0 +1,64 @@
+/**
+ * The one module in lib/ that touches `Bun.*`. It reaches Bun through globalThis with a minimal local type so that
+ * `deno check` and tsc without bun types both pass, and so other runtimes simply get `undefined`.
+ */
+import type { Engine, EngineServer, ServeOptions } from "./serve.ts";
+
+interface BunServer {
+  port: number;
+  requestIP(request: Request): { address: string } | null;
+  stop(closeActiveConnections?: boolean): Promise<void> | void;
+}
+
+interface BunServeOptions {
+  hostname: string;
+  port: number;
+  reusePort: boolean;
+  maxRequestBodySize: number;
+  tls?: { cert: string; key: string; ca?: string; requestCert?: boolean; rejectUnauthorized?: boolean };
+  fetch(request: Request, server: BunServer): Response | Promise<Response>;
+  error?(error: Error): Response;
+}
+
+interface BunGlobal {
+  serve(options: BunServeOptions): BunServer;
+  version: string;
+}
+
+export interface BunRuntime {
+  serve: Engine;
+  version: string;
+}
+
+export function bunRuntime(): BunRuntime | undefined {
+  const bun = (globalThis as { Bun?: BunGlobal }).Bun;
+  if (!bun) return undefined;
+  return {
+    version: bun.version,
+    serve: (options: ServeOptions, reusePort: boolean): Promise<EngineServer> => {
+      const tls = options.tls;
+      const server = bun.serve({
+        hostname: options.hostname,
+        port: options.port,
+        reusePort,
+        maxRequestBodySize: options.maxRequestBodyBytes ?? Number.MAX_SAFE_INTEGER,
+        tls: tls && {
+          cert: tls.certPem,
+          key: tls.keyPem,
+          ...(tls.clientCaPem ? { ca: tls.clientCaPem } : {}),
+          requestCert: tls.requireClientCert === true,
+          rejectUnauthorized: tls.requireClientCert === true,
+        },
+        fetch: (request, srv) =>
+          options.fetch(request, { remoteAddress: srv.requestIP(request)?.address ?? "" }),
+        error: () => new Response("internal error\n", { status: 500 }),
+      });
+      return Promise.resolve({
+        port: server.port,
+        stop: async (force: boolean) => {
+          await server.stop(force);
+        },
+      });
+    },
+  };
+}
