@@ -6,7 +6,7 @@ import http from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
-import type { EngineServer, ServeOptions } from "./serve.ts";
+import type { EngineServer, ServeOptions, ServerTls } from "./serve.ts";
 
 function toRequest(req: http.IncomingMessage, origin: string, limit: number): Request {
   const headers = new Headers();
@@ -68,30 +68,49 @@ export async function serveWithNode(options: ServeOptions, reusePort: boolean): 
         res.end();
       });
   };
-  const tls = options.tls;
-  const server = tls
-    ? https.createServer(
-        {
+  const createServer = (tls: ServerTls | undefined) =>
+    tls
+      ? https.createServer(
+          {
+            cert: tls.certPem,
+            key: tls.keyPem,
+            ...(tls.clientCaPem ? { ca: tls.clientCaPem } : {}),
+            requestCert: tls.requireClientCert === true,
+            rejectUnauthorized: tls.requireClientCert === true,
+          },
+          listener,
+        )
+      : http.createServer(listener);
+  const listen = (server: http.Server, port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen({ host: options.hostname, port, reusePort }, () => resolve());
+    });
+  const close = (server: http.Server, force: boolean) =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      if (force) server.closeAllConnections();
+      else server.closeIdleConnections();
+    });
+  let server = createServer(options.tls);
+  await listen(server, options.port);
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    stop: (force) => close(server, force),
+    async replaceTls(tls) {
+      const current = server as https.Server;
+      if (typeof current.setSecureContext === "function") {
+        current.setSecureContext({
           cert: tls.certPem,
           key: tls.keyPem,
           ...(tls.clientCaPem ? { ca: tls.clientCaPem } : {}),
-          requestCert: tls.requireClientCert === true,
-          rejectUnauthorized: tls.requireClientCert === true,
-        },
-        listener,
-      )
-    : http.createServer(listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ host: options.hostname, port: options.port, reusePort }, () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    stop: (force) =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        if (force) server.closeAllConnections();
-        else server.closeIdleConnections();
-      }),
+        });
+        return;
+      }
+      await close(current, false);
+      server = createServer(tls);
+      await listen(server, port);
+    },
   };
 }

@@ -7,7 +7,8 @@
  * - Neither engine lets a handler read the client's certificate, so the contract is "the peer holds a certificate
  *   signed by clientCaPem", never "the peer is X". Callers that need identity must put it in the request.
  * - `rotateTls()` swaps the certificate without dropping the port: neither engine can reload a TLS context in place,
- *   so a second listener is bound with SO_REUSEPORT and the old one is drained.
+ *   so under Bun a second listener is bound with SO_REUSEPORT and the old one is drained; the node engine uses
+ *   setSecureContext where the runtime has it, else re-listens on the same port (a gap of milliseconds).
  */
 import { bunRuntime } from "./bun.ts";
 import { serveWithNode } from "./node-server.ts";
@@ -51,6 +52,8 @@ export interface RunningServer {
 export interface EngineServer {
   port: number;
   stop(force: boolean): Promise<void>;
+  /** Engines that can swap certificates in place do it here; otherwise serve() binds a second listener. */
+  replaceTls?(tls: ServerTls): Promise<void>;
 }
 
 export type Engine = (options: ServeOptions, reusePort: boolean) => Promise<EngineServer>;
@@ -79,6 +82,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     url: `${scheme}://${formatHostPort(options.hostname, port)}`,
     async rotateTls(tls) {
       if (!rotatable) throw new Error("rotateTls: this server was started without TLS");
+      if (current.replaceTls) return current.replaceTls(tls);
       const next = await engine({ ...normalized, port, tls }, true);
       const previous = current;
       current = next;
