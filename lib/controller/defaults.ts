@@ -1,0 +1,38 @@
+/**
+ * Every tuning default of the controller core, in one place, each with the reason for its value.
+ * Configuration (lib/config) may override the ones exposed as env variables; the rest are deliberate constants.
+ */
+
+/** First retry after a failure: small enough that a transient blip (a Vault leader change) costs nothing visible. */
+export const RETRY_BASE_DELAY_MS = 5;
+/**
+ * Ceiling of the per-pod back-off. The init container gives up after TIMEOUT (5 min by default), so the ceiling
+ * must leave many attempts inside that window; controller-runtime's 1000 s would outlive the pod's patience.
+ */
+export const RETRY_MAX_DELAY_MS = 30_000;
+/**
+ * Back-off is spread by up to this fraction (full delay minus up to 20 %), so a Vault outage that failed 100 pods at
+ * once does not bring them all back in the same millisecond when it recovers.
+ */
+export const RETRY_JITTER_FRACTION = 0.2;
+
+/** Reconciles in flight at once: matches PUSH_CONCURRENCY's default; each one mostly waits on Vault or a pod. */
+export const DEFAULT_WORKERS = 16;
+/** SIGTERM budget for in-flight pushes: well inside Kubernetes' 30 s terminationGracePeriodSeconds. */
+export const SHUTDOWN_DRAIN_MS = 10_000;
+
+/** One push attempt: the init answers after an unwrap + login against Vault, which takes well under a second. */
+export const PUSH_TIMEOUT_MS = 15_000;
+/** The init's confirmation is a tiny JSON object; anything bigger is not an init container. */
+export const PUSH_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Renew the controller's token at this fraction of its TTL, the original's rule: half the TTL is left to retry. */
+export const TOKEN_RENEW_FRACTION = 0.5;
+/** First retry of a failed renewal; doubles up to the ceiling below, never past the token's expiry. */
+export const TOKEN_RETRY_BASE_MS = 1_000;
+export const TOKEN_RETRY_MAX_MS = 60_000;
+/**
+ * Below this fraction of its period the token is in danger: log at error level on every failed renewal, because the
+ * controller cannot log in again once the token expires (the original's failure mode, which it never announced).
+ */
+export const TOKEN_DANGER_FRACTION = 0.25;

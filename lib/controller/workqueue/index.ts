@@ -1,0 +1,3 @@
+export * from "./backoff.ts";
+export * from "./queue.ts";
+export * from "./workers.ts";
