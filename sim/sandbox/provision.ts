@@ -1,0 +1,136 @@
+/**
+ * Provisions the sandbox the way an operator would provision a real Vault and cluster: through their HTTP APIs
+ * only (the same calls `vault` and `kubectl` make), so provisioning also exercises the stand-ins' fidelity.
+ * The Vault half mirrors docs/quick-start.md step by step.
+ */
+import { createHttpClient, type HttpFetch } from "../../lib/runtime/index.ts";
+
+export const CONTROLLER_POLICY = "kubernetes-vault";
+export const CONTROLLER_TOKEN_ROLE = "kubernetes-vault";
+export const PKI_MOUNT = "pki";
+export const PKI_ROLE = "kubernetes-vault";
+export const CONTROLLER_NAMESPACE = "kubernetes-vault";
+export const CONTROLLER_SERVICE = "kubernetes-vault";
+/** Roles the controller policy covers (`demo-*`) and one it deliberately does not, to show Vault's 403 on a pod. */
+export const SAMPLE_ROLES = ["demo-app", "demo-batch", "unlisted-app"] as const;
+export const SAMPLE_NAMESPACES = ["team-a", "team-b", "team-c"] as const;
+/** team-c may ask for nothing: its pods show the allow-list refusal. */
+export const SANDBOX_ALLOW_LIST = "team-a: demo-app, unlisted-app\nteam-b: demo-app, demo-batch\n";
+
+export const CONTROLLER_POLICY_HCL = `# What the kubernetes-vault controller needs, and nothing more.
+path "auth/approle/role/demo-*/secret-id" {
+  capabilities = ["update"]
+}
+path "${PKI_MOUNT}/issue/${PKI_ROLE}" {
+  capabilities = ["update"]
+}
+path "${PKI_MOUNT}/cert/ca" {
+  capabilities = ["read"]
+}
+path "auth/token/roles/${CONTROLLER_TOKEN_ROLE}" {
+  capabilities = ["read"]
+}
+path "auth/token/revoke-accessor" {
+  capabilities = ["update"]
+}
+`;
+
+export interface ProvisionedVault {
+  controllerToken: string;
+  controllerTokenAccessor: string;
+  roleIds: Record<string, string>;
+  pkiCaPem: string;
+}
+
+type Json = Record<string, unknown>;
+
+export class ApiCaller {
+  readonly fetch: HttpFetch;
+  constructor(
+    readonly base: string,
+    caPem: string,
+    private readonly authHeader: Record<string, string>,
+  ) {
+    this.fetch = createHttpClient({ trust: { kind: "ca", caPem }, timeoutMs: 30_000 }).fetch;
+  }
+
+  async call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Json> {
+    const response = await this.fetch(`${this.base}${path}`, {
+      method,
+      headers: { ...this.authHeader, ...(body === undefined ? {} : { "content-type": contentType }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path} -> ${response.status}: ${text.slice(0, 500)}`);
+    return text ? (JSON.parse(text) as Json) : {};
+  }
+}
+
+function field(object: Json, ...path: string[]): unknown {
+  let value: unknown = object;
+  for (const key of path) value = (value as Json | undefined)?.[key];
+  return value;
+}
+
+export async function provisionVault(addr: string, caPem: string, rootToken: string): Promise<ProvisionedVault> {
+  const vault = new ApiCaller(`${addr}/v1/`, caPem, { "X-Vault-Token": rootToken });
+  await vault.call("POST", "sys/auth/approle", { type: "approle" });
+  await vault.call("POST", `sys/mounts/${PKI_MOUNT}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
+  await vault.call("POST", `${PKI_MOUNT}/root/generate/internal`, {
+    common_name: "kubernetes-vault sandbox CA",
+    ttl: "87600h",
+  });
+  await vault.call("POST", `${PKI_MOUNT}/roles/${PKI_ROLE}`, {
+    allow_any_name: true,
+    allow_ip_sans: true,
+    allow_localhost: true,
+    server_flag: true,
+    client_flag: true,
+    max_ttl: "72h",
+    ttl: "24h",
+  });
+  const pkiCaPem = String(field(await vault.call("GET", `${PKI_MOUNT}/cert/ca`), "data", "certificate"));
+  await vault.call("PUT", `sys/policies/acl/${CONTROLLER_POLICY}`, { policy: CONTROLLER_POLICY_HCL });
+  await vault.call("POST", `auth/token/roles/${CONTROLLER_TOKEN_ROLE}`, {
+    allowed_policies: [CONTROLLER_POLICY],
+    orphan: true,
+    period: "24h",
+    renewable: true,
+  });
+  const created = await vault.call("POST", `auth/token/create/${CONTROLLER_TOKEN_ROLE}`, {
+    policies: [CONTROLLER_POLICY],
+  });
+  const roleIds: Record<string, string> = {};
+  for (const role of SAMPLE_ROLES) {
+    await vault.call("PUT", `sys/policies/acl/${role}`, {
+      policy: `path "secret/data/${role}/*" {\n  capabilities = ["read"]\n}\n`,
+    });
+    await vault.call("POST", `auth/approle/role/${role}`, {
+      token_policies: [role],
+      token_ttl: "1h",
+      token_max_ttl: "4h",
+      secret_id_num_uses: 1,
+      secret_id_ttl: "10m",
+    });
+    roleIds[role] = String(field(await vault.call("GET", `auth/approle/role/${role}/role-id`), "data", "role_id"));
+  }
+  return {
+    controllerToken: String(field(created, "auth", "client_token")),
+    controllerTokenAccessor: String(field(created, "auth", "accessor")),
+    roleIds,
+    pkiCaPem,
+  };
+}
+
+export async function provisionKubernetes(server: string, caPem: string, token: string): Promise<void> {
+  const kube = new ApiCaller(server, caPem, { authorization: `Bearer ${token}` });
+  for (const name of [CONTROLLER_NAMESPACE, ...SAMPLE_NAMESPACES]) {
+    await kube.call("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  }
+  await kube.call("POST", `/api/v1/namespaces/${CONTROLLER_NAMESPACE}/endpoints`, {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: { name: CONTROLLER_SERVICE, namespace: CONTROLLER_NAMESPACE },
+    subsets: [],
+  });
+}
