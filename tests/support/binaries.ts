@@ -1,0 +1,62 @@
+/**
+ * Compiled executables for end-to-end tests, built once per source state and shared by every test file.
+ * A compile takes seconds on our 2-core machines; keying the cache by a hash of cmd/ and lib/ keeps every test on
+ * the code under test without rebuilding it per file.
+ */
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dir, "../..");
+const CACHE = join(ROOT, ".state", "test-bin");
+const ENTRY_POINTS = { init: "cmd/init.ts", controller: "cmd/controller.ts" } as const;
+export type Program = keyof typeof ENTRY_POINTS;
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) out.push(...sourceFiles(path));
+    else if (name.endsWith(".ts")) out.push(path);
+  }
+  return out.sort();
+}
+
+function sourceHash(): string {
+  const hash = createHash("sha256");
+  for (const file of [
+    ...sourceFiles(join(ROOT, "cmd")),
+    ...sourceFiles(join(ROOT, "lib")),
+    join(ROOT, "package-lock.json"),
+  ]) {
+    hash.update(file);
+    hash.update(readFileSync(file));
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+/** The path of `program` compiled exactly as `bun run build` compiles it. */
+export function compiledBinary(program: Program): string {
+  const outfile = join(CACHE, `${program}-${sourceHash()}`);
+  if (existsSync(outfile)) return outfile;
+  mkdirSync(CACHE, { recursive: true });
+  const partial = `${outfile}.${process.pid}.partial`;
+  const result = spawnSync(
+    process.execPath,
+    [
+      "build",
+      "--compile",
+      "--bytecode",
+      "--minify",
+      "--keep-names",
+      ENTRY_POINTS[program],
+      "--outfile",
+      partial,
+    ],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  if (result.status !== 0) throw new Error(`compiling ${program} failed:\n${result.stderr}${result.stdout}`);
+  renameSync(partial, outfile);
+  return outfile;
+}
