@@ -1,0 +1,145 @@
+/**
+ * Binary payloads of the RAFT_DIR records: log entries, hard state and snapshots.
+ * Numbers are float64 (exact for integers below 2^53); strings and membership are UTF-8 JSON.
+ * Decoders validate every field and name the file and field on failure.
+ */
+import { type ConfState, type Entry, EntryType, type HardState, type Snapshot } from "../types.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+class Writer {
+  private readonly parts: Uint8Array[] = [];
+  number(value: number): this {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, value, true);
+    this.parts.push(bytes);
+    return this;
+  }
+  bytes(value: Uint8Array): this {
+    this.number(value.length);
+    this.parts.push(value);
+    return this;
+  }
+  text(value: string): this {
+    return this.bytes(encoder.encode(value));
+  }
+  finish(): Uint8Array {
+    const total = this.parts.reduce((sum, part) => sum + part.length, 0);
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const part of this.parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+}
+
+class Reader {
+  private offset = 0;
+  private readonly view: DataView;
+  constructor(
+    private readonly payload: Uint8Array,
+    private readonly where: string,
+  ) {
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  }
+  count(field: string): number {
+    if (this.offset + 8 > this.payload.length) throw this.fail(field, "is truncated");
+    const value = this.view.getFloat64(this.offset, true);
+    this.offset += 8;
+    if (!Number.isSafeInteger(value) || value < 0)
+      throw this.fail(field, `must be a non-negative integer, got ${value}`);
+    return value;
+  }
+  bytes(field: string): Uint8Array {
+    const length = this.count(`${field} length`);
+    if (this.offset + length > this.payload.length) throw this.fail(field, "is truncated");
+    const value = this.payload.slice(this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
+  text(field: string): string {
+    try {
+      return decoder.decode(this.bytes(field));
+    } catch (error) {
+      throw error instanceof Error && error.message.startsWith("raft storage")
+        ? error
+        : this.fail(field, "is not UTF-8");
+    }
+  }
+  end(): void {
+    if (this.offset !== this.payload.length) throw this.fail("record", "has trailing bytes");
+  }
+  fail(field: string, problem: string): Error {
+    return new Error(`raft storage: ${this.where}: ${field} ${problem}`);
+  }
+}
+
+export function encodeEntry(entry: Entry): Uint8Array {
+  return new Writer().number(entry.term).number(entry.index).number(entry.type).bytes(entry.data).finish();
+}
+
+export function decodeEntry(payload: Uint8Array, where: string): Entry {
+  const reader = new Reader(payload, where);
+  const term = reader.count("entry.term");
+  const index = reader.count("entry.index");
+  const type = reader.count("entry.type");
+  if (type !== EntryType.Normal && type !== EntryType.ConfChange)
+    throw reader.fail("entry.type", `is unknown (${type})`);
+  const data = reader.bytes("entry.data");
+  reader.end();
+  return { term, index, type, data };
+}
+
+export function encodeHardState(state: HardState): Uint8Array {
+  return new Writer().number(state.term).text(state.vote).number(state.commit).finish();
+}
+
+export function decodeHardState(payload: Uint8Array, where: string): HardState {
+  const reader = new Reader(payload, where);
+  const term = reader.count("hardState.term");
+  const vote = reader.text("hardState.vote");
+  const commit = reader.count("hardState.commit");
+  reader.end();
+  return { term, vote, commit };
+}
+
+export function encodeSnapshot(snapshot: Snapshot): Uint8Array {
+  const { index, term, confState } = snapshot.metadata;
+  return new Writer()
+    .number(index)
+    .number(term)
+    .text(JSON.stringify({ voters: confState.voters, learners: confState.learners }))
+    .bytes(snapshot.data)
+    .finish();
+}
+
+export function decodeSnapshot(payload: Uint8Array, where: string): Snapshot {
+  const reader = new Reader(payload, where);
+  const index = reader.count("snapshot.index");
+  const term = reader.count("snapshot.term");
+  const confState = parseConfState(reader.text("snapshot.confState"), reader);
+  const data = reader.bytes("snapshot.data");
+  reader.end();
+  return { metadata: { index, term, confState }, data };
+}
+
+function parseConfState(text: string, reader: Reader): ConfState {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw reader.fail("snapshot.confState", "is not JSON");
+  }
+  const ids = (field: string): string[] => {
+    const value: unknown =
+      typeof parsed === "object" && parsed !== null ? Reflect.get(parsed, field) : undefined;
+    if (!Array.isArray(value) || !value.every((id): id is string => typeof id === "string" && id !== "")) {
+      throw reader.fail(`snapshot.confState.${field}`, "must be an array of non-empty strings");
+    }
+    return value;
+  };
+  return { voters: ids("voters"), learners: ids("learners") };
+}
