@@ -1,0 +1,146 @@
+/**
+ * The init container's HTTP surface as a value: `createInitApp(deps).app.fetch(request, {remoteAddress})`.
+ * Ports are bound elsewhere (run.ts), so tests drive it with `app.request()`.
+ *
+ * Contract:
+ * - Only `POST /` with an `application/json` body of at most MAX_PUSH_BODY_BYTES is a push. Wrong path 404, wrong
+ *   method 405, wrong media type or invalid body 400, oversize 413. Every refusal is a PushRejection, is logged
+ *   with its reason and the caller's address, and leaves the init waiting for the next push.
+ * - One push is exchanged at a time: another arriving meanwhile gets 409 (retry shortly). After a push succeeded,
+ *   later ones get 410: the pod already has its credentials.
+ * - Success answers 200 with the PushConfirmation, whose body reports through `onDelivered` once the server has
+ *   taken all of it, so the caller can stop the server and exit without cutting the answer off.
+ */
+import { Hono } from "hono";
+import type { Logger } from "../log/index.ts";
+import {
+  MAX_PUSH_BODY_BYTES,
+  PUSH_PATH,
+  type PushConfirmation,
+  type PushRejection,
+  type PushRejectionReason,
+  type PushRequest,
+  parsePushRequest,
+  REJECTION_STATUS,
+} from "../push/index.ts";
+import type { ExchangeOutcome } from "./exchange.ts";
+import { readBodyWithLimit } from "./read-body.ts";
+
+export type InitPhase = "waiting" | "exchanging" | "delivered";
+
+export interface InitAppDeps {
+  exchange(push: PushRequest): Promise<ExchangeOutcome>;
+  log: Logger;
+  maxBodyBytes?: number;
+  onRejected?(rejection: PushRejection): void;
+  /** `sent` settles once the engine has read the whole success body. */
+  onDelivered?(confirmation: PushConfirmation, sent: Promise<void>): void;
+}
+
+export interface ConnectionEnv {
+  remoteAddress?: string;
+}
+
+export interface InitApp {
+  app: Hono<{ Bindings: ConnectionEnv }>;
+  phase(): InitPhase;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** A body stream that reports when the engine has consumed it: the closest portable signal of "sent". */
+function trackedJson(value: unknown): { response: Response; sent: Promise<void> } {
+  const bytes = new TextEncoder().encode(JSON.stringify(value));
+  let markSent = () => {};
+  const sent = new Promise<void>((resolve) => {
+    markSent = resolve;
+  });
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(bytes);
+      controller.close();
+      markSent();
+    },
+    cancel() {
+      markSent();
+    },
+  });
+  const headers = { "content-type": "application/json", "content-length": String(bytes.byteLength) };
+  return { response: new Response(body, { status: 200, headers }), sent };
+}
+
+export function createInitApp(deps: InitAppDeps): InitApp {
+  const maxBodyBytes = deps.maxBodyBytes ?? MAX_PUSH_BODY_BYTES;
+  let phase: InitPhase = "waiting";
+  const currentPhase = (): InitPhase => phase;
+  const app = new Hono<{ Bindings: ConnectionEnv }>();
+
+  const reject = (from: string | undefined, reason: PushRejectionReason, error: string): Response => {
+    const rejection: PushRejection = { reason, error };
+    deps.log.warn("push refused; still waiting for a valid one", { reason, error, from: from ?? "unknown" });
+    deps.onRejected?.(rejection);
+    return Response.json(rejection, { status: REJECTION_STATUS[reason] });
+  };
+
+  // The body is read and validated before the slot is taken, so a slow or bogus sender cannot hold it.
+  app.post(PUSH_PATH, async (c) => {
+    const from = c.env?.remoteAddress;
+    if (phase === "delivered")
+      return reject(from, "already-delivered", "this pod already received its credentials");
+    const contentType = c.req.header("content-type") ?? "";
+    if (!JSON_MEDIA_TYPE.test(contentType))
+      return reject(
+        from,
+        "unsupported-media-type",
+        `Content-Type must be application/json, not "${contentType.slice(0, 80)}"`,
+      );
+    const body = await readBodyWithLimit(c.req.raw, maxBodyBytes);
+    if (!body.ok) return reject(from, "too-large", `the body exceeds ${maxBodyBytes} bytes`);
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(body.text);
+    } catch {
+      return reject(from, "malformed", "the body is not valid JSON");
+    }
+    const parsed = parsePushRequest(decoded);
+    if (!parsed.ok) return reject(from, "malformed", parsed.problems.join("; "));
+    // Re-read: another push may have moved the phase while this body was being read.
+    const phaseNow = currentPhase();
+    if (phaseNow === "delivered")
+      return reject(from, "already-delivered", "this pod already received its credentials");
+    if (phaseNow === "exchanging")
+      return reject(from, "busy", "another push is being exchanged right now; retry in a moment");
+    phase = "exchanging";
+    let outcome: ExchangeOutcome;
+    try {
+      deps.log.info("push received; verifying it with Vault", {
+        from: from ?? "unknown",
+        vaultAddr: parsed.push.vaultAddr,
+      });
+      outcome = await deps.exchange(parsed.push);
+    } finally {
+      phase = "waiting";
+    }
+    if (!outcome.ok) return reject(from, outcome.refusal.reason, outcome.refusal.error);
+    phase = "delivered";
+    deps.log.info("credentials written", { paths: outcome.paths, ...outcome.confirmation });
+    const { response, sent } = trackedJson(outcome.confirmation);
+    deps.onDelivered?.(outcome.confirmation, sent);
+    return response;
+  });
+  app.all(PUSH_PATH, (c) => {
+    const response = reject(
+      c.env?.remoteAddress,
+      "method-not-allowed",
+      `${c.req.method} is not allowed; use POST`,
+    );
+    response.headers.set("allow", "POST");
+    return response;
+  });
+  app.notFound((c) => reject(c.env?.remoteAddress, "not-found", "the only endpoint is POST /"));
+  app.onError((error, c) => {
+    deps.log.error("push handler failed", { error });
+    return reject(c.env?.remoteAddress, "write-failed", "internal error while handling the push");
+  });
+  return { app, phase: currentPhase };
+}

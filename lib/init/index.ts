@@ -1,0 +1,11 @@
+/** The init container: receive one pushed secret_id, verify it with Vault, log in, write the credentials. */
+export * from "./app.ts";
+export * from "./atomic-write.ts";
+export * from "./credentials.ts";
+export * from "./exchange.ts";
+export * from "./run.ts";
+export * from "./settings.ts";
+export * from "./startup-warnings.ts";
+export * from "./timeout-message.ts";
+export * from "./vault-access.ts";
+export * from "./verify.ts";

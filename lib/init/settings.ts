@@ -1,0 +1,33 @@
+/**
+ * What the init container runs with, resolved from the environment by lib/config (see `settingsFromConfig`).
+ * Paths are absolute and PEM files already read, so nothing below this type touches the environment.
+ */
+import type { LogLevel } from "../log/index.ts";
+
+/** RETRIEVE_TOKEN / UNWRAP_SECRET combinations of the original, by what ends up on disk. */
+export type CredentialMode = "token" | "secret-id" | "wrapped-secret-id";
+
+export interface InitSettings {
+  roleId: string;
+  /** The AppRole this pod must receive a secret_id of; undefined accepts any AppRole (with a start-up warning). */
+  expectedRole: string | undefined;
+  mode: CredentialMode;
+  tokenPath: string;
+  credentialsDir: string;
+  timeoutMs: number;
+  listen: { hostname: string; port: number };
+  /** The certificate's IP SAN and the source address of Vault calls (Vault's cidr_list binding). */
+  podIp: string | undefined;
+  /** When set, a push naming another Vault is refused and this address is used. */
+  pinnedVaultAddr: string | undefined;
+  /** VAULT_CACERT's contents; undefined means the system roots. */
+  vaultCaPem: string | undefined;
+  /** CONTROLLER_CA_CERT's contents; undefined means the push is unauthenticated. */
+  controllerCaPem: string | undefined;
+  logLevel: LogLevel;
+}
+
+export function credentialModeOf(retrieveToken: boolean, unwrapSecret: boolean): CredentialMode {
+  if (retrieveToken) return "token";
+  return unwrapSecret ? "secret-id" : "wrapped-secret-id";
+}

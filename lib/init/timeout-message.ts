@@ -1,0 +1,58 @@
+/**
+ * The text an init container leaves when no valid push arrived in time. The original's "timed out after 5m0s
+ * before receiving the secret_id" was its most reported symptom (flaw 9) because it said nothing about why; this
+ * says what was (or was not) received and where to look next.
+ *
+ * Contract: pure; the refusal texts it quotes are the ones already sent to callers, which never hold secrets.
+ */
+import type { PushRejection } from "../push/index.ts";
+
+export interface WaitSummary {
+  timeoutMs: number;
+  listenUrl: string;
+  podIp: string | undefined;
+  podName: string;
+  expectedRole: string | undefined;
+  refusedCount: number;
+  lastRefusal: PushRejection | undefined;
+  pushAuthenticated: boolean;
+}
+
+/** Go's time.Duration spelling ("5m0s", "1h0m0s", "30s"), which is how users write TIMEOUT. */
+export function formatGoDuration(ms: number): string {
+  const totalSeconds = Math.round(ms / 1000);
+  if (ms < 1000) return `${ms}ms`;
+  const hours = Math.floor(totalSeconds / 3600);
+  const minutes = Math.floor((totalSeconds % 3600) / 60);
+  const seconds = totalSeconds % 60;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0) return `${minutes}m${seconds}s`;
+  return `${seconds}s`;
+}
+
+function whatArrived(summary: WaitSummary): string {
+  if (summary.refusedCount === 0)
+    return "No push arrived at all: the controller never connected (or its TLS handshake was refused).";
+  const last = summary.lastRefusal;
+  const plural = summary.refusedCount === 1 ? "push was" : "pushes were";
+  return `${summary.refusedCount} ${plural} refused; the last one because ${last?.error ?? "of an unknown reason"} (${last?.reason ?? "?"}).`;
+}
+
+export function timeoutMessage(summary: WaitSummary): string {
+  const role = summary.expectedRole ?? "<the pod's pod.boostport.com/vault-approle>";
+  const port = new URL(summary.listenUrl).port || "50000";
+  return [
+    `kubernetes-vault init: timed out after ${formatGoDuration(summary.timeoutMs)} without receiving a valid secret_id push.`,
+    `It listened on ${summary.listenUrl}${summary.podIp ? ` (pod IP ${summary.podIp})` : ""}.`,
+    whatArrived(summary),
+    "What to check:",
+    `  - kubectl describe pod ${summary.podName}: the controller records on the pod why it did not push (Events).`,
+    "  - The kubernetes-vault controller is running and one replica is the leader (its logs, /readyz, the raft leader metric).",
+    `  - The controller's allow-list (ALLOWED_ROLES) lets this pod's namespace and service account use AppRole "${role}".`,
+    `  - A NetworkPolicy or firewall lets the controller reach this pod on TCP port ${port}.`,
+    summary.pushAuthenticated
+      ? "  - The controller's client certificate is issued by the CA in CONTROLLER_CA_CERT (otherwise its handshake is refused)."
+      : "  - CONTROLLER_CA_CERT is not set, so pushes were not authenticated; set it to the controller's CA.",
+    "  - Vault is reachable from this pod and the wrapping TTL (WRAP_TTL) is long enough for the push to arrive.",
+  ].join("\n");
+}

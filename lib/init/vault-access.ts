@@ -1,0 +1,68 @@
+/**
+ * The three Vault calls an init container makes, behind a small interface so the exchange can be tested without
+ * a Vault, plus the choice of which CAs verify Vault for a given push.
+ *
+ * Contract: implementations throw `VaultCallError`; `refused` is true when Vault answered with a 4xx (the
+ * wrapping token is unknown, used up or expired; the secret_id was refused), false when Vault could not be reached
+ * or failed. Error texts never contain a token or secret_id.
+ */
+export interface WrappingInfo {
+  creationPath: string;
+  creationTime: Date;
+  creationTtlSeconds: number;
+}
+
+export interface UnwrappedSecretId {
+  secretId: string;
+  secretIdAccessor: string;
+}
+
+export interface LoginResult {
+  clientToken: string;
+  accessor: string;
+  leaseDuration: number;
+  renewable: boolean;
+}
+
+export interface VaultAccess {
+  lookupWrapping(wrappingToken: string): Promise<WrappingInfo>;
+  unwrapSecretId(wrappingToken: string): Promise<UnwrappedSecretId>;
+  login(roleId: string, secretId: string): Promise<LoginResult>;
+  close(): void;
+}
+
+export interface VaultTarget {
+  addr: string;
+  /** PEM bundle to verify Vault with; undefined means the system roots. */
+  caPem: string | undefined;
+}
+
+export type OpenVault = (target: VaultTarget) => VaultAccess;
+
+export class VaultCallError extends Error {
+  constructor(
+    message: string,
+    readonly refused: boolean,
+  ) {
+    super(message);
+    this.name = "VaultCallError";
+  }
+}
+
+/**
+ * CAs sent in a push are trusted only when the push itself was authenticated (the controller's client certificate
+ * chained to CONTROLLER_CA_CERT): otherwise anyone able to reach the pod could point it at a Vault of their own
+ * (the original's flaw 1). VAULT_CACERT, set in the pod spec, is always trusted.
+ */
+export function vaultCaBundle(
+  pushedCaPem: string | undefined,
+  localCaPem: string | undefined,
+  pushAuthenticated: boolean,
+): string | undefined {
+  const parts = [localCaPem, pushAuthenticated ? pushedCaPem : undefined].filter(
+    (part): part is string => part !== undefined && part.trim() !== "",
+  );
+  return parts.length > 0
+    ? parts.map((part) => (part.endsWith("\n") ? part : `${part}\n`)).join("")
+    : undefined;
+}
