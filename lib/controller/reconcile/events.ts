@@ -1,0 +1,24 @@
+/**
+ * Every Kubernetes Event reason the controller emits, in one append-only table: dashboards and alerts match on
+ * these strings, and `kubectl describe pod` shows them to the user of a stuck pod.
+ */
+export type EventType = "Normal" | "Warning";
+
+export const EVENT_REASONS = {
+  /** The init container confirmed it received (and, by default, used) its secret_id. */
+  VaultTokenDelivered: "Normal",
+  /** The allow-list does not let this namespace/service account use the requested AppRole. */
+  VaultRoleNotAllowed: "Warning",
+  /** Vault refused to mint a secret_id; the message carries Vault's own words. */
+  VaultSecretIdDenied: "Warning",
+  /** Vault could not be reached (or failed) while minting; retried with back-off. */
+  VaultUnavailable: "Warning",
+  /** The push to the init container failed; the message says why. Retried while the init container runs. */
+  VaultPushFailed: "Warning",
+  /** The pod is gone and the tokens delivered to it were revoked. */
+  VaultTokenRevoked: "Normal",
+  /** A vault annotation is present but unusable. */
+  InvalidVaultAnnotation: "Warning",
+} as const satisfies Record<string, EventType>;
+
+export type EventReason = keyof typeof EVENT_REASONS;

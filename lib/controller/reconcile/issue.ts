@@ -1,0 +1,146 @@
+/**
+ * One issuance attempt for a pod whose init container is running: commit `issuing`, mint a wrapped secret_id bound
+ * to the pod, commit `pushed`, push it, then commit `confirmed` (or `failed`).
+ *
+ * Contract:
+ * - The ledger's `issuing` commit comes before minting, so a new leader knows an attempt was under way.
+ * - A refused `beginIssuing` means another attempt already confirmed this restart: nothing to do.
+ * - Vault refusing (4xx) emits VaultSecretIdDenied with Vault's own message; Vault unreachable emits VaultUnavailable.
+ *   Both retry with back-off: a policy fix in Vault changes nothing the informer would see.
+ * - A failed push emits VaultPushFailed with the reason; it is retried with a fresh secret_id unless the init's answer
+ *   says retrying cannot help (TerminalError).
+ * - The wrapping token lives only in this function's locals and the push body.
+ */
+import { encodeVaultCAs, type PushRequest } from "../../push/index.ts";
+import { LedgerConflictError } from "../ledger/index.ts";
+import { errorMessage, TerminalError } from "../support/errors.ts";
+import type { ReconcileDeps } from "./deps.ts";
+import type { PodRef } from "./pod.ts";
+import type { PushOutcome, WrappedSecretId } from "./ports.ts";
+
+export interface IssueTarget {
+  ref: PodRef;
+  role: string;
+  initContainer: string;
+  serviceAccount: string;
+  restartCount: number;
+  podIp: string;
+  /** When this run of the init container was first seen running (push-latency histogram start). */
+  seenRunningAt: number;
+}
+
+export type IssueResult = "delivered" | "already-confirmed";
+
+async function mint(deps: ReconcileDeps, target: IssueTarget): Promise<WrappedSecretId> {
+  const { ref, role } = target;
+  deps.metrics.secretIdRequested(role);
+  try {
+    return await deps.vault.createWrappedSecretId(
+      role,
+      {
+        metadata: {
+          namespace: ref.namespace,
+          pod: ref.name,
+          uid: ref.uid,
+          serviceAccount: target.serviceAccount,
+        },
+        cidrList: deps.settings.cidrBinding ? [target.podIp] : [],
+        numUses: 1,
+        ttlSeconds: deps.settings.secretIdTtlSeconds,
+      },
+      deps.settings.wrapTtlSeconds,
+    );
+  } catch (error) {
+    deps.metrics.secretIdRequestFailed(role);
+    const refusal = deps.vault.refusalOf(error);
+    if (refusal && refusal.status < 500) {
+      const said = refusal.errors.join("; ") || "no reason given";
+      deps.events.record(
+        ref,
+        "VaultSecretIdDenied",
+        `Vault refused to create a secret_id for AppRole "${role}" (HTTP ${refusal.status}): ${said}. Check that the role exists and that the controller's Vault policy allows 'update' on auth/approle/role/${role}/secret-id.`,
+      );
+    } else {
+      deps.events.record(
+        ref,
+        "VaultUnavailable",
+        `could not create a secret_id for AppRole "${role}": ${errorMessage(error)}; retrying`,
+      );
+    }
+    throw error;
+  }
+}
+
+async function push(
+  deps: ReconcileDeps,
+  target: IssueTarget,
+  wrapped: WrappedSecretId,
+): Promise<PushOutcome> {
+  const request: PushRequest = {
+    token: wrapped.wrappingToken,
+    creationTime: wrapped.creationTime,
+    ttl: wrapped.ttlSeconds,
+    vaultAddr: deps.settings.vaultAddr,
+    vaultCAs: encodeVaultCAs(deps.settings.vaultCaPem),
+  };
+  deps.metrics.pushesInFlight(1);
+  try {
+    return await deps.pusher.push(target.podIp, request, deps.leader.leadershipSignal());
+  } finally {
+    deps.metrics.pushesInFlight(-1);
+  }
+}
+
+export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<IssueResult> {
+  const { ref, role, restartCount } = target;
+  const { ledger, clock } = deps;
+  try {
+    await ledger.beginIssuing({ ...ref, role, restartCount, at: clock.now() });
+  } catch (error) {
+    if (error instanceof LedgerConflictError) return "already-confirmed";
+    throw error;
+  }
+  const wrapped = await mint(deps, target).catch(async (error: unknown) => {
+    await ledger
+      .markFailed(ref.uid, restartCount, "minting the secret_id failed", clock.now())
+      .catch(() => {});
+    throw error;
+  });
+  await ledger.markPushed(ref.uid, restartCount, wrapped.secretIdAccessor, clock.now());
+  const outcome = await push(deps, target, wrapped);
+
+  if (outcome.kind === "failed") {
+    deps.metrics.pushFailed(role);
+    await ledger.markFailed(ref.uid, restartCount, outcome.reason, clock.now()).catch(() => {});
+    if (deps.leader.leadershipSignal().aborted) throw new Error("leadership lost during the push");
+    const retry = outcome.retry ? "; retrying with a fresh secret_id" : "";
+    deps.events.record(
+      ref,
+      "VaultPushFailed",
+      `push to init container "${target.initContainer}" failed: ${outcome.reason}${retry}`,
+    );
+    if (!outcome.retry)
+      throw new TerminalError(`push to ${ref.namespace}/${ref.name}: ${outcome.reason}`, "push-refused");
+    throw new Error(`push to ${ref.namespace}/${ref.name} failed: ${outcome.reason}`);
+  }
+
+  const accessors =
+    outcome.kind === "delivered"
+      ? {
+          ...(outcome.tokenAccessor ? { tokenAccessor: outcome.tokenAccessor } : {}),
+          ...((outcome.secretIdAccessor ?? wrapped.secretIdAccessor)
+            ? { secretIdAccessor: outcome.secretIdAccessor ?? wrapped.secretIdAccessor }
+            : {}),
+        }
+      : {};
+  await ledger.confirm(ref.uid, restartCount, accessors, clock.now());
+  deps.metrics.pushed(role);
+  deps.metrics.pushLatency(role, Math.max(0, clock.now() - target.seenRunningAt) / 1000);
+  const how =
+    outcome.kind === "delivered"
+      ? `delivered a Vault secret_id for AppRole "${role}" to init container "${target.initContainer}"`
+      : `init container "${target.initContainer}" already holds credentials for AppRole "${role}"`;
+  deps.events.record(ref, "VaultTokenDelivered", `${how} (init restart ${restartCount})`);
+  deps.log.info("delivered", { namespace: ref.namespace, pod: ref.name, role, restartCount });
+  return "delivered";
+}

@@ -1,0 +1,94 @@
+/**
+ * The small interfaces reconcile needs from its collaborators, so it can be tested with fakes and adapted to the
+ * real modules (lib/kube, lib/vault, lib/metrics, lib/config) in one place.
+ */
+import type { PushRequest } from "../../push/index.ts";
+import type { EventReason } from "./events.ts";
+import type { PodRef, PodView } from "./pod.ts";
+
+/** Read-only view of the informer cache, by pod UID. */
+export interface PodCache {
+  get(uid: string): PodView | undefined;
+}
+
+/** Records a Kubernetes Event on the pod; the sink aggregates repeats so a retrying pod does not spam. */
+export interface EventSink {
+  record(pod: PodRef, reason: EventReason, message: string): void;
+}
+
+export interface SecretIdRequest {
+  metadata: Record<string, string>;
+  cidrList: string[];
+  numUses: number;
+  ttlSeconds: number;
+}
+
+/** A response-wrapped secret_id. `wrappingToken` is a secret: never logged, never stored. */
+export interface WrappedSecretId {
+  wrappingToken: string;
+  creationTime: string;
+  ttlSeconds: number;
+  /** Vault's `wrap_info.wrapped_accessor`: the secret_id's accessor. */
+  secretIdAccessor?: string;
+}
+
+/** Vault's answer when it refused a request (4xx/5xx): the status and Vault's own error texts. */
+export interface VaultRefusal {
+  status: number;
+  errors: string[];
+}
+
+export interface VaultOperations {
+  createWrappedSecretId(
+    role: string,
+    request: SecretIdRequest,
+    wrapTtlSeconds: number,
+  ): Promise<WrappedSecretId>;
+  revokeAccessor(accessor: string): Promise<void>;
+  /** Recognises a refusal by Vault (as opposed to a network failure); lib/vault's VaultError. */
+  refusalOf(error: unknown): VaultRefusal | undefined;
+}
+
+export type PushOutcome =
+  | { kind: "delivered"; tokenAccessor?: string; secretIdAccessor?: string }
+  /** The init already holds credentials from an earlier push (e.g. sent by a previous leader). */
+  | { kind: "already-delivered" }
+  | { kind: "failed"; retry: boolean; reason: string };
+
+export interface Pusher {
+  push(podIp: string, request: PushRequest, signal: AbortSignal): Promise<PushOutcome>;
+}
+
+export interface ReconcileMetrics {
+  secretIdRequested(role: string): void;
+  secretIdRequestFailed(role: string): void;
+  pushed(role: string): void;
+  pushFailed(role: string): void;
+  pushLatency(role: string, seconds: number): void;
+  pushesInFlight(delta: 1 | -1): void;
+  tokenRevoked(): void;
+  tokenRevocationForbidden(): void;
+}
+
+export interface AllowListDecision {
+  allowed: boolean;
+  reason: string;
+}
+
+/** Configuration-derived decisions, injected (lib/config's parsePodAnnotations and allowListDecision). */
+export interface Policy {
+  /** undefined when the pod is not ours; throws (with a message for the user) when an annotation is invalid. */
+  parseAnnotations(annotations: Record<string, string>): { role: string; initContainer: string } | undefined;
+  decide(request: { namespace: string; serviceAccount: string; role: string }): AllowListDecision;
+}
+
+export interface ReconcileSettings {
+  vaultAddr: string;
+  /** PEM bundle sent to the init container so it can trust Vault; undefined = the init's own trust store. */
+  vaultCaPem?: string;
+  wrapTtlSeconds: number;
+  secretIdTtlSeconds: number;
+  /** Bind the secret_id to the pod IP; off for networks that rewrite source addresses. */
+  cidrBinding: boolean;
+  revokeOnDelete: boolean;
+}

@@ -1,0 +1,82 @@
+/**
+ * reconcile(uid): level-triggered and idempotent. It reads only the pod cache and the ledger, never the event that
+ * enqueued it, and decides what the world needs now:
+ *
+ * - pod gone  -> revoke what it was given, forget it (cleanup.ts);
+ * - not ours (no annotations), init container not running, pod terminating, or this restart already confirmed
+ *   -> nothing;
+ * - annotation invalid or role not allowed -> Warning event and TerminalError (no retry until the pod changes);
+ * - otherwise -> one issuance for (pod UID, init restartCount) (issue.ts); a failure throws so the queue retries
+ *   with back-off, and each retry re-checks that the init container still runs.
+ */
+import { TerminalError } from "../support/errors.ts";
+import type { ReconcileResult } from "../workqueue/index.ts";
+import { type CleanupState, cleanUpDeletedPod } from "./cleanup.ts";
+import type { ReconcileDeps } from "./deps.ts";
+import { issue } from "./issue.ts";
+import { initContainerStatus, type PodRef, type PodView, podRef, serviceAccountOf } from "./pod.ts";
+
+/** A running init container whose pod has no IP yet is rare and brief; look again soon rather than wait for an event. */
+const POD_IP_RECHECK_MS = 1_000;
+
+export type Reconcile = (uid: string) => Promise<ReconcileResult>;
+
+function annotationsOf(deps: ReconcileDeps, pod: PodView, ref: PodRef) {
+  try {
+    return deps.policy.parseAnnotations(pod.metadata?.annotations ?? {});
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    deps.events.record(ref, "InvalidVaultAnnotation", message);
+    throw new TerminalError(`pod ${ref.namespace}/${ref.name}: ${message}`, "invalid-annotation");
+  }
+}
+
+export function createReconciler(deps: ReconcileDeps): Reconcile {
+  const cleanupState: CleanupState = { warnedForbidden: false };
+  /** uid -> when the current run of its init container was first seen running (push latency). */
+  const seenRunning = new Map<string, { restartCount: number; at: number }>();
+
+  return async (uid) => {
+    const pod = deps.pods.get(uid);
+    const entry = deps.ledger.get(uid);
+    const ref = pod ? podRef(pod) : undefined;
+    if (!pod || !ref) {
+      seenRunning.delete(uid);
+      if (entry) await cleanUpDeletedPod(deps, cleanupState, entry);
+      return {};
+    }
+    const annotations = annotationsOf(deps, pod, ref);
+    if (!annotations) return {};
+    const init = initContainerStatus(pod, annotations.initContainer);
+    if (!init?.state?.running || pod.metadata?.deletionTimestamp) {
+      seenRunning.delete(uid);
+      return {};
+    }
+    const { restartCount } = init;
+    if (entry && entry.restartCount === restartCount && entry.state === "confirmed") return {};
+    // The cache lags the ledger (another replica saw a newer restart): wait for the cache to catch up.
+    if (entry && entry.restartCount > restartCount) return {};
+
+    const seen = seenRunning.get(uid);
+    const seenRunningAt = seen?.restartCount === restartCount ? seen.at : deps.clock.now();
+    seenRunning.set(uid, { restartCount, at: seenRunningAt });
+
+    const serviceAccount = serviceAccountOf(pod);
+    const decision = deps.policy.decide({ namespace: ref.namespace, serviceAccount, role: annotations.role });
+    if (!decision.allowed) {
+      deps.events.record(
+        ref,
+        "VaultRoleNotAllowed",
+        `service account "${serviceAccount}" in namespace "${ref.namespace}" may not use AppRole "${annotations.role}": ${decision.reason}. To allow it, add "${ref.namespace}/${serviceAccount}: ${annotations.role}" to the controller's ALLOWED_ROLES (or the file named by ALLOWED_ROLES_FILE).`,
+      );
+      throw new TerminalError(`pod ${ref.namespace}/${ref.name}: role not allowed`, "role-not-allowed");
+    }
+
+    const podIp = pod.status?.podIP;
+    if (!podIp) return { requeueAfterMs: POD_IP_RECHECK_MS };
+
+    await issue(deps, { ref, ...annotations, serviceAccount, restartCount, podIp, seenRunningAt });
+    seenRunning.delete(uid);
+    return {};
+  };
+}

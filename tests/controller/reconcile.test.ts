@@ -1,0 +1,258 @@
+// reconcile(uid) against fakes: eligibility, allow-list, Vault refusals, pushes, init restarts and deletion.
+import { describe, expect, test } from "bun:test";
+import { createReconciler } from "../../lib/controller/reconcile/index.ts";
+import { TerminalError } from "../../lib/controller/support/errors.ts";
+import { FakeVaultError, fakeWorld, podWith } from "./support/fakes.ts";
+
+describe("reconcile", () => {
+  test("a running init container of an allowed pod gets one bound, wrapped secret_id and a Normal event", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    const reconcile = createReconciler(world.deps);
+    world.clock.advance(0);
+    expect(await reconcile("uid-1")).toEqual({});
+    expect(world.minted).toEqual([
+      {
+        role: "web",
+        wrapTtl: 60,
+        request: {
+          metadata: { namespace: "team-a", pod: "web-0", uid: "uid-1", serviceAccount: "web-sa" },
+          cidrList: ["127.1.0.5"],
+          numUses: 1,
+          ttlSeconds: 120,
+        },
+      },
+    ]);
+    expect(world.pushes).toHaveLength(1);
+    expect(world.pushes[0]?.podIp).toBe("127.1.0.5");
+    expect(world.pushes[0]?.request).toMatchObject({
+      token: "s.wrapping-1",
+      ttl: 60,
+      vaultAddr: "https://vault.test:8200",
+      vaultCAs: null,
+    });
+    const entry = world.deps.ledger.get("uid-1");
+    expect(entry).toMatchObject({
+      state: "confirmed",
+      restartCount: 0,
+      tokenAccessor: "tok-acc-1",
+      secretIdAccessor: "sid-acc-1",
+    });
+    expect(world.events.map((e) => e.reason)).toEqual(["VaultTokenDelivered"]);
+    expect(world.counters.get("secretIdRequested:web")).toBe(1);
+    expect(world.counters.get("pushed:web")).toBe(1);
+    expect(world.counters.get("inFlight")).toBe(0);
+    expect(world.latencies).toHaveLength(1);
+    expect(world.logs.join("\n")).not.toContain("s.wrapping-1");
+  });
+
+  test("running reconcile twice never issues twice", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    const reconcile = createReconciler(world.deps);
+    await reconcile("uid-1");
+    await reconcile("uid-1");
+    await reconcile("uid-1");
+    expect(world.minted).toHaveLength(1);
+    expect(world.pushes).toHaveLength(1);
+  });
+
+  test("a restarted init container gets a new issuance; the old token is kept for revocation", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({ restartCount: 0 }));
+    const reconcile = createReconciler(world.deps);
+    await reconcile("uid-1");
+    world.pods.set("uid-1", podWith({ restartCount: 1 }));
+    world.answerPushes({ kind: "delivered", tokenAccessor: "tok-acc-2" });
+    await reconcile("uid-1");
+    await reconcile("uid-1");
+    expect(world.minted).toHaveLength(2);
+    expect(world.deps.ledger.get("uid-1")).toMatchObject({
+      restartCount: 1,
+      state: "confirmed",
+      tokenAccessor: "tok-acc-2",
+      secretIdAccessor: "sid-acc-2",
+      supersededTokenAccessors: ["tok-acc-1"],
+    });
+  });
+
+  test("pods that are not ours, not yet running, or finished are left alone", async () => {
+    const world = fakeWorld();
+    const reconcile = createReconciler(world.deps);
+    world.pods.set("a", podWith({ uid: "a", annotations: {} }));
+    world.pods.set("b", podWith({ uid: "b", initState: "waiting" }));
+    world.pods.set("c", podWith({ uid: "c", initState: "terminated" }));
+    world.pods.set("d", podWith({ uid: "d", initState: "absent" }));
+    for (const uid of ["a", "b", "c", "d", "missing"]) expect(await reconcile(uid)).toEqual({});
+    expect(world.minted).toHaveLength(0);
+    expect(world.events).toHaveLength(0);
+  });
+
+  test("a pod without an IP yet is looked at again soon", async () => {
+    const world = fakeWorld();
+    const pod = podWith({});
+    if (pod.status) pod.status.podIP = undefined;
+    world.pods.set("uid-1", pod);
+    const result = await createReconciler(world.deps)("uid-1");
+    expect(result.requeueAfterMs).toBeGreaterThan(0);
+    expect(world.minted).toHaveLength(0);
+  });
+
+  test("a role outside the allow-list: Warning naming the setting, no secret_id, no retry", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({ namespace: "team-b", role: "db" }));
+    const error = await createReconciler(world.deps)("uid-1").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TerminalError);
+    expect(world.minted).toHaveLength(0);
+    expect(world.events).toHaveLength(1);
+    expect(world.events[0]?.reason).toBe("VaultRoleNotAllowed");
+    expect(world.events[0]?.message).toContain('may not use AppRole "db"');
+    expect(world.events[0]?.message).toContain("ALLOWED_ROLES");
+    expect(world.events[0]?.message).toContain('"team-b/web-sa: db"');
+  });
+
+  test("an invalid annotation: InvalidVaultAnnotation event and a TerminalError", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({ annotations: { "pod.boostport.com/vault-approle": "web" } }));
+    const error = await createReconciler(world.deps)("uid-1").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TerminalError);
+    expect(world.events[0]?.reason).toBe("InvalidVaultAnnotation");
+    expect(world.events[0]?.message).toContain("vault-init-container");
+  });
+
+  test("Vault's 403 becomes a Warning carrying Vault's own message, and is retried", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.failMinting(new FakeVaultError(403, ["permission denied"]));
+    const reconcile = createReconciler(world.deps);
+    const error = await reconcile("uid-1").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toBeInstanceOf(TerminalError);
+    expect(world.events[0]?.reason).toBe("VaultSecretIdDenied");
+    expect(world.events[0]?.message).toContain("(HTTP 403): permission denied");
+    expect(world.counters.get("secretIdRequestFailed:web")).toBe(1);
+    expect(world.deps.ledger.get("uid-1")?.state).toBe("failed");
+    world.failMinting(undefined);
+    await reconcile("uid-1");
+    expect(world.deps.ledger.get("uid-1")?.state).toBe("confirmed");
+  });
+
+  test("Vault unreachable: VaultUnavailable event and a retry", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.failMinting(new Error("connect ECONNREFUSED 127.0.0.1:8200"));
+    await expect(createReconciler(world.deps)("uid-1")).rejects.toThrow("ECONNREFUSED");
+    expect(world.events[0]?.reason).toBe("VaultUnavailable");
+  });
+
+  test("a failed push is a Warning with the reason and is retried with a fresh secret_id", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.answerPushes({ kind: "failed", retry: true, reason: "init answered HTTP 502: unwrap-failed" });
+    const reconcile = createReconciler(world.deps);
+    await expect(reconcile("uid-1")).rejects.toThrow("unwrap-failed");
+    expect(world.events[0]?.reason).toBe("VaultPushFailed");
+    expect(world.events[0]?.message).toContain("init answered HTTP 502: unwrap-failed");
+    expect(world.deps.ledger.get("uid-1")?.state).toBe("failed");
+    expect(world.counters.get("pushFailed:web")).toBe(1);
+    world.answerPushes({ kind: "delivered", tokenAccessor: "t" });
+    await reconcile("uid-1");
+    expect(world.minted).toHaveLength(2);
+    expect(world.pushes[1]?.request.token).toBe("s.wrapping-2");
+    expect(world.deps.ledger.get("uid-1")?.state).toBe("confirmed");
+  });
+
+  test("a push the init refuses for good is terminal", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.answerPushes({
+      kind: "failed",
+      retry: false,
+      reason: "init answered HTTP 403: vault-addr-mismatch",
+    });
+    await expect(createReconciler(world.deps)("uid-1")).rejects.toBeInstanceOf(TerminalError);
+  });
+
+  test("push latency runs from the first time the init was seen running to the confirmation", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.answerPushes({ kind: "failed", retry: true, reason: "connection refused" });
+    const reconcile = createReconciler(world.deps);
+    await reconcile("uid-1").catch(() => {});
+    world.clock.advance(1500);
+    world.answerPushes({ kind: "delivered" });
+    await reconcile("uid-1");
+    expect(world.latencies).toEqual([1.5]);
+  });
+
+  test("a deleted pod's tokens are revoked by accessor, then the entry is forgotten", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    const reconcile = createReconciler(world.deps);
+    await reconcile("uid-1");
+    world.pods.delete("uid-1");
+    await reconcile("uid-1");
+    expect(world.revoked).toEqual(["tok-acc-1"]);
+    expect(world.events.map((e) => e.reason)).toEqual(["VaultTokenDelivered", "VaultTokenRevoked"]);
+    expect(world.deps.ledger.get("uid-1")).toBeUndefined();
+  });
+
+  test("REVOKE_ON_DELETE=false forgets without revoking", async () => {
+    const world = fakeWorld();
+    world.deps.settings.revokeOnDelete = false;
+    world.pods.set("uid-1", podWith({}));
+    const reconcile = createReconciler(world.deps);
+    await reconcile("uid-1");
+    world.pods.delete("uid-1");
+    await reconcile("uid-1");
+    expect(world.revoked).toEqual([]);
+    expect(world.deps.ledger.get("uid-1")).toBeUndefined();
+  });
+
+  test("a 403 on revoke is warned about once, counted every time, and cleanup carries on", async () => {
+    const world = fakeWorld();
+    const reconcile = createReconciler(world.deps);
+    for (const uid of ["p1", "p2"]) {
+      world.pods.set(uid, podWith({ uid, name: uid }));
+      await reconcile(uid);
+    }
+    world.failRevoking(new FakeVaultError(403, ["permission denied"]));
+    for (const uid of ["p1", "p2"]) {
+      world.pods.delete(uid);
+      await reconcile(uid);
+      expect(world.deps.ledger.get(uid)).toBeUndefined();
+    }
+    expect(world.counters.get("revocationForbidden")).toBe(2);
+    const warnings = world.logs.filter((line) => line.includes("refused to revoke"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("auth/token/revoke-accessor");
+  });
+
+  test("Vault unreachable during revoke keeps the entry so the queue retries", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    const reconcile = createReconciler(world.deps);
+    await reconcile("uid-1");
+    world.pods.delete("uid-1");
+    world.failRevoking(new Error("ECONNREFUSED"));
+    await expect(reconcile("uid-1")).rejects.toThrow("revoking the token of deleted pod team-a/web-0");
+    expect(world.deps.ledger.get("uid-1")).toBeDefined();
+    world.failRevoking(undefined);
+    await reconcile("uid-1");
+    expect(world.deps.ledger.get("uid-1")).toBeUndefined();
+  });
+
+  test("losing leadership mid-push aborts the push signal and reports no push failure event", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.deps.pusher = {
+      async push(_ip, _request, signal) {
+        world.leader.setLeader(false, "test");
+        expect(signal.aborted).toBe(true);
+        return { kind: "failed", retry: true, reason: "aborted" };
+      },
+    };
+    await expect(createReconciler(world.deps)("uid-1")).rejects.toThrow("leadership lost");
+    expect(world.events.filter((e) => e.reason === "VaultPushFailed")).toHaveLength(0);
+  });
+});

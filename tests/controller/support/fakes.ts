@@ -1,0 +1,174 @@
+// Fakes for reconcile's collaborators: each records what it was asked, and can be told how to answer.
+
+import { alwaysLeader } from "../../../lib/controller/leader/index.ts";
+import { createMemoryLedger } from "../../../lib/controller/ledger/index.ts";
+import type {
+  EventReason,
+  PodRef,
+  PodView,
+  PushOutcome,
+  ReconcileDeps,
+  SecretIdRequest,
+  VaultRefusal,
+} from "../../../lib/controller/reconcile/index.ts";
+import { createLogger } from "../../../lib/log/index.ts";
+import type { PushRequest } from "../../../lib/push/index.ts";
+import { manualClock } from "./manual-clock.ts";
+
+export class FakeVaultError extends Error {
+  constructor(
+    readonly status: number,
+    readonly errors: string[],
+  ) {
+    super(`Vault answered ${status}: ${errors.join("; ")}`);
+  }
+}
+
+export interface RecordedEvent {
+  pod: PodRef;
+  reason: EventReason;
+  message: string;
+}
+
+export function fakeWorld() {
+  const clock = manualClock();
+  const pods = new Map<string, PodView>();
+  const events: RecordedEvent[] = [];
+  const logs: string[] = [];
+  const counters = new Map<string, number>();
+  const count = (name: string, by = 1) => counters.set(name, (counters.get(name) ?? 0) + by);
+  const latencies: number[] = [];
+  const minted: { role: string; request: SecretIdRequest; wrapTtl: number }[] = [];
+  const pushes: { podIp: string; request: PushRequest }[] = [];
+  const revoked: string[] = [];
+  let mintFailure: Error | undefined;
+  let revokeFailure: Error | undefined;
+  let pushAnswer: PushOutcome = {
+    kind: "delivered",
+    tokenAccessor: "tok-acc-1",
+    secretIdAccessor: "sid-acc-1",
+  };
+  let serial = 0;
+  const leader = alwaysLeader();
+
+  const deps: ReconcileDeps = {
+    clock,
+    leader,
+    pods: { get: (uid) => pods.get(uid) },
+    ledger: createMemoryLedger(),
+    events: { record: (pod, reason, message) => events.push({ pod, reason, message }) },
+    log: createLogger("debug", {}, (line) => logs.push(line)),
+    metrics: {
+      secretIdRequested: (role) => count(`secretIdRequested:${role}`),
+      secretIdRequestFailed: (role) => count(`secretIdRequestFailed:${role}`),
+      pushed: (role) => count(`pushed:${role}`),
+      pushFailed: (role) => count(`pushFailed:${role}`),
+      pushLatency: (_role, seconds) => latencies.push(seconds),
+      pushesInFlight: (delta) => count("inFlight", delta),
+      tokenRevoked: () => count("revoked"),
+      tokenRevocationForbidden: () => count("revocationForbidden"),
+    },
+    policy: {
+      parseAnnotations(annotations) {
+        const role = annotations["pod.boostport.com/vault-approle"];
+        const initContainer = annotations["pod.boostport.com/vault-init-container"];
+        if (role === undefined && initContainer === undefined) return undefined;
+        if (!role || !initContainer)
+          throw new Error("pod.boostport.com/vault-init-container is missing: name the init container");
+        return { role, initContainer };
+      },
+      decide: ({ namespace, role }) =>
+        namespace === "team-a" && role === "web"
+          ? { allowed: true, reason: "team-a: web" }
+          : { allowed: false, reason: "no ALLOWED_ROLES entry matches" },
+    },
+    settings: {
+      vaultAddr: "https://vault.test:8200",
+      wrapTtlSeconds: 60,
+      secretIdTtlSeconds: 120,
+      cidrBinding: true,
+      revokeOnDelete: true,
+    },
+    vault: {
+      async createWrappedSecretId(role, request, wrapTtl) {
+        if (mintFailure) throw mintFailure;
+        minted.push({ role, request, wrapTtl });
+        serial++;
+        return {
+          wrappingToken: `s.wrapping-${serial}`,
+          creationTime: new Date(clock.now()).toISOString(),
+          ttlSeconds: wrapTtl,
+          secretIdAccessor: `sid-acc-${serial}`,
+        };
+      },
+      async revokeAccessor(accessor) {
+        if (revokeFailure) throw revokeFailure;
+        revoked.push(accessor);
+      },
+      refusalOf: (error): VaultRefusal | undefined =>
+        error instanceof FakeVaultError ? { status: error.status, errors: error.errors } : undefined,
+    },
+    pusher: {
+      async push(podIp, request) {
+        pushes.push({ podIp, request });
+        return pushAnswer;
+      },
+    },
+  };
+
+  return {
+    deps,
+    clock,
+    pods,
+    events,
+    logs,
+    counters,
+    latencies,
+    minted,
+    pushes,
+    revoked,
+    leader,
+    failMinting: (error: Error | undefined) => {
+      mintFailure = error;
+    },
+    failRevoking: (error: Error | undefined) => {
+      revokeFailure = error;
+    },
+    answerPushes: (answer: PushOutcome) => {
+      pushAnswer = answer;
+    },
+  };
+}
+
+export function podWith(options: {
+  uid?: string;
+  namespace?: string;
+  name?: string;
+  role?: string;
+  initState?: "running" | "waiting" | "terminated" | "absent";
+  restartCount?: number;
+  podIP?: string;
+  serviceAccount?: string;
+  annotations?: Record<string, string>;
+}): PodView {
+  const state = options.initState ?? "running";
+  return {
+    metadata: {
+      uid: options.uid ?? "uid-1",
+      namespace: options.namespace ?? "team-a",
+      name: options.name ?? "web-0",
+      annotations: options.annotations ?? {
+        "pod.boostport.com/vault-approle": options.role ?? "web",
+        "pod.boostport.com/vault-init-container": "vault-init",
+      },
+    },
+    spec: { serviceAccountName: options.serviceAccount ?? "web-sa" },
+    status: {
+      podIP: options.podIP ?? "127.1.0.5",
+      initContainerStatuses:
+        state === "absent"
+          ? []
+          : [{ name: "vault-init", restartCount: options.restartCount ?? 0, state: { [state]: {} } }],
+    },
+  };
+}
