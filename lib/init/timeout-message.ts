@@ -20,14 +20,13 @@ export interface WaitSummary {
 
 /** Go's time.Duration spelling ("5m0s", "1h0m0s", "30s"), which is how users write TIMEOUT. */
 export function formatGoDuration(ms: number): string {
-  const totalSeconds = Math.round(ms / 1000);
   if (ms < 1000) return `${ms}ms`;
-  const hours = Math.floor(totalSeconds / 3600);
-  const minutes = Math.floor((totalSeconds % 3600) / 60);
-  const seconds = totalSeconds % 60;
-  if (hours > 0) return `${hours}h${minutes}m${seconds}s`;
-  if (minutes > 0) return `${minutes}m${seconds}s`;
-  return `${seconds}s`;
+  const hours = Math.floor(ms / 3_600_000);
+  const minutes = Math.floor((ms % 3_600_000) / 60_000);
+  const seconds = `${(ms % 60_000) / 1000}s`;
+  if (hours > 0) return `${hours}h${minutes}m${seconds}`;
+  if (minutes > 0) return `${minutes}m${seconds}`;
+  return seconds;
 }
 
 function whatArrived(summary: WaitSummary): string {

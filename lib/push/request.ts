@@ -60,7 +60,7 @@ export type PushParseResult = { ok: true; push: PushRequest } | { ok: false; pro
 
 /** Validates a decoded JSON body. Problems read "field: what is wrong" and never quote the token. */
 export function parsePushRequest(body: unknown): PushParseResult {
-  const result = v.safeParse(PushRequestSchema, body);
+  const result = v.safeParse(PushRequestSchema, body, { abortPipeEarly: true });
   if (result.success) return { ok: true, push: result.output };
   const problems = result.issues.map((issue) => {
     const field = v.getDotPath(issue) ?? "body";

@@ -1,0 +1,179 @@
+// runInit() in-process over real TLS on loopback (with a fake Vault): the handshake refusals, the certificate it
+// presents, the answer reaching the caller before it returns, files on disk and the timeout explanation.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runInit } from "../../lib/init/index.ts";
+import { initCertificateCheck, pushUrl } from "../../lib/push/index.ts";
+import {
+  createHttpClient,
+  HttpClientError,
+  type HttpClientOptions,
+  type RunningServer,
+} from "../../lib/runtime/index.ts";
+import {
+  type CertificateAuthority,
+  createCertificateAuthority,
+  issueLeaf,
+  type KeyPairPem,
+} from "../../lib/tls/index.ts";
+import { baseSettings, fakeVault, quietLogger, samplePush } from "./fakes.ts";
+
+const HOUR = 3_600_000;
+let controllerCa: CertificateAuthority;
+let controllerLeaf: KeyPairPem;
+let strangerLeaf: KeyPairPem;
+let dir: string;
+
+beforeAll(async () => {
+  controllerCa = await createCertificateAuthority("controller CA", HOUR);
+  const stranger = await createCertificateAuthority("stranger CA", HOUR);
+  controllerLeaf = await issueLeaf(controllerCa, {
+    commonName: "controller",
+    ttlMs: HOUR,
+    usages: ["client"],
+  });
+  strangerLeaf = await issueLeaf(stranger, { commonName: "controller", ttlMs: HOUR, usages: ["client"] });
+  dir = mkdtempSync(join(tmpdir(), "init-run-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function pushOnce(
+  podIp: string,
+  port: number,
+  client: HttpClientOptions,
+  body = JSON.stringify(samplePush()),
+) {
+  const http = createHttpClient({
+    ...client,
+    trust: { kind: "peer-check", check: initCertificateCheck(podIp) },
+    keepAlive: false,
+  });
+  return http
+    .fetch(pushUrl(podIp, port), { method: "POST", body, headers: { "content-type": "application/json" } })
+    .finally(() => http.close());
+}
+
+/** The fake's wrapping token, created now (runInit checks expiry against the real clock). */
+function freshFakeVault() {
+  const vault = fakeVault();
+  vault.wrapping = {
+    creationPath: "auth/approle/role/app/secret-id",
+    creationTime: new Date(),
+    creationTtlSeconds: 60,
+  };
+  return vault;
+}
+
+function startRun(podIp: string, overrides: Parameters<typeof baseSettings>[0] = {}) {
+  const credentialsDir = mkdtempSync(join(dir, "creds-"));
+  let listening: (server: RunningServer) => void = () => {};
+  const server = new Promise<RunningServer>((resolve) => {
+    listening = resolve;
+  });
+  const texts: string[] = [];
+  const vault = freshFakeVault();
+  const exit = runInit(
+    baseSettings({
+      podIp,
+      listen: { hostname: podIp, port: 0 },
+      credentialsDir,
+      tokenPath: join(credentialsDir, "vault-token"),
+      controllerCaPem: controllerCa.certPem,
+      ...overrides,
+    }),
+    { openVault: vault.open, log: quietLogger(), writeText: (t) => texts.push(t), onListening: listening },
+  );
+  return { exit, server, texts, credentialsDir, vault };
+}
+
+describe("runInit over TLS", () => {
+  test("refuses pushes without a client certificate or with a stranger's, then accepts the controller's", async () => {
+    const run = startRun("127.1.7.1");
+    const { port } = await run.server;
+    await expect(pushOnce("127.1.7.1", port, {})).rejects.toBeInstanceOf(HttpClientError);
+    await expect(
+      pushOnce("127.1.7.1", port, { clientCertPem: strangerLeaf.certPem, clientKeyPem: strangerLeaf.keyPem }),
+    ).rejects.toBeInstanceOf(HttpClientError);
+    expect(readdirSync(run.credentialsDir)).toEqual([]);
+    const response = await pushOnce("127.1.7.1", port, {
+      clientCertPem: controllerLeaf.certPem,
+      clientKeyPem: controllerLeaf.keyPem,
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      tokenAccessor: "token-accessor-1",
+      secretIdAccessor: "sid-accessor-1",
+    });
+    expect(await run.exit).toBe(0);
+    expect(readdirSync(run.credentialsDir)).toEqual(["vault-token"]);
+    expect(statSync(join(run.credentialsDir, "vault-token")).mode & 0o777).toBe(0o600);
+  });
+
+  test("the certificate names the pod IP: a client expecting another IP refuses it", async () => {
+    const run = startRun("127.1.7.2", { timeoutMs: 60_000 });
+    const { port } = await run.server;
+    const http = createHttpClient({
+      trust: { kind: "peer-check", check: initCertificateCheck("127.1.7.3") },
+      keepAlive: false,
+    });
+    const error = await http.fetch(`https://127.1.7.2:${port}/`, { method: "POST" }).catch((e: unknown) => e);
+    http.close();
+    expect(error).toBeInstanceOf(HttpClientError);
+    expect((error as HttpClientError).code).toBe("peer-rejected");
+    const ok = await pushOnce("127.1.7.2", port, {
+      clientCertPem: controllerLeaf.certPem,
+      clientKeyPem: controllerLeaf.keyPem,
+    });
+    expect(ok.status).toBe(200);
+    expect(await run.exit).toBe(0);
+  });
+
+  test("without CONTROLLER_CA_CERT anyone may push, and the warning says so", async () => {
+    const lines: string[] = [];
+    const credentialsDir = mkdtempSync(join(dir, "creds-"));
+    let listening: (server: RunningServer) => void = () => {};
+    const server = new Promise<RunningServer>((resolve) => {
+      listening = resolve;
+    });
+    const exit = runInit(
+      baseSettings({
+        podIp: "127.1.7.4",
+        listen: { hostname: "127.1.7.4", port: 0 },
+        credentialsDir,
+        tokenPath: join(credentialsDir, "t"),
+      }),
+      { openVault: freshFakeVault().open, log: quietLogger(lines), onListening: listening },
+    );
+    const { port } = await server;
+    expect((await pushOnce("127.1.7.4", port, {})).status).toBe(200);
+    expect(await exit).toBe(0);
+    expect(lines.some((line) => line.includes('"level":"warn"') && line.includes("UNAUTHENTICATED"))).toBe(
+      true,
+    );
+  });
+
+  test("times out with exit 1 and an explanation naming the refusals and what to check", async () => {
+    const run = startRun("127.1.7.5", { timeoutMs: 1_500 });
+    const { port } = await run.server;
+    run.vault.wrapping = {
+      creationPath: "auth/approle/role/admin/secret-id",
+      creationTime: new Date(),
+      creationTtlSeconds: 60,
+    };
+    const refused = await pushOnce("127.1.7.5", port, {
+      clientCertPem: controllerLeaf.certPem,
+      clientKeyPem: controllerLeaf.keyPem,
+    });
+    expect(refused.status).toBe(403);
+    expect(await run.exit).toBe(1);
+    const text = run.texts.join("\n");
+    expect(text).toContain("timed out after 1.5s");
+    expect(text).toContain("1 push was refused");
+    expect(text).toContain("auth/approle/role/admin/secret-id");
+    expect(text).toContain("kubectl describe pod");
+    expect(text).toContain("TCP port");
+    expect(readdirSync(run.credentialsDir)).toEqual([]);
+  });
+});
