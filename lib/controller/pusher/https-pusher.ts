@@ -1,0 +1,105 @@
+/**
+ * The pusher: POSTs a PushRequest to `https://<podIP>:<INIT_PORT>/` and reads the init container's answer.
+ *
+ * Contract:
+ * - Presents the controller's current client certificate (read per push, so a certificate renewed at half-life is
+ *   used without a restart).
+ * - Trusts the init's self-signed certificate only if it names the pod IP and is valid now (lib/push).
+ * - A fresh connection per push: pod IPs are reused by later pods, so a kept-alive socket could reach the wrong one.
+ * - Success is a 2xx WITH a valid PushConfirmation body, nothing less (the original accepted any status).
+ * - Failure reasons are short texts for events; they never contain the wrapping token.
+ */
+import * as v from "valibot";
+import {
+  classifyPushAnswer,
+  INIT_PORT,
+  initCertificateCheck,
+  PushConfirmationSchema,
+  PushRejectionSchema,
+  pushUrl,
+} from "../../push/index.ts";
+import { createHttpClient, HttpClientError } from "../../runtime/index.ts";
+import { PUSH_MAX_RESPONSE_BYTES, PUSH_TIMEOUT_MS } from "../defaults.ts";
+import type { Pusher, PushOutcome } from "../reconcile/index.ts";
+
+export interface ClientIdentity {
+  certPem: string;
+  keyPem: string;
+}
+
+export interface HttpsPusherOptions {
+  /** The controller's current client certificate, or undefined to push without one (the init then warns loudly). */
+  identity: () => ClientIdentity | undefined;
+  initPort?: number;
+  timeoutMs?: number;
+  now?: () => Date;
+}
+
+/** Texts from the init end up in Kubernetes events; keep them short. */
+const MAX_REASON_CHARS = 300;
+const clip = (text: string) =>
+  text.length > MAX_REASON_CHARS ? `${text.slice(0, MAX_REASON_CHARS)}…` : text;
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function readAnswer(status: number, body: unknown): PushOutcome {
+  if (status >= 200 && status < 300) {
+    const confirmation = v.safeParse(PushConfirmationSchema, body);
+    if (!confirmation.success)
+      return {
+        kind: "failed",
+        retry: true,
+        reason: `init answered HTTP ${status} without a valid confirmation body`,
+      };
+    return { kind: "delivered", ...confirmation.output };
+  }
+  const rejection = v.safeParse(PushRejectionSchema, body);
+  const parsed = rejection.success ? rejection.output : undefined;
+  const reason = clip(`init answered HTTP ${status}${parsed ? `: ${parsed.reason}: ${parsed.error}` : ""}`);
+  switch (classifyPushAnswer(status, parsed)) {
+    case "finished":
+      return { kind: "already-delivered" };
+    case "give-up":
+      return { kind: "failed", retry: false, reason };
+    default:
+      return { kind: "failed", retry: true, reason };
+  }
+}
+
+export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
+  return {
+    async push(podIp, request, signal) {
+      // createHttpClient only listens for a later abort; an already-aborted signal must stop here.
+      if (signal.aborted)
+        return { kind: "failed", retry: true, reason: "push aborted: leadership lost or shutting down" };
+      const identity = options.identity();
+      const client = createHttpClient({
+        trust: { kind: "peer-check", check: initCertificateCheck(podIp, options.now) },
+        ...(identity ? { clientCertPem: identity.certPem, clientKeyPem: identity.keyPem } : {}),
+        timeoutMs: options.timeoutMs ?? PUSH_TIMEOUT_MS,
+        maxResponseBytes: PUSH_MAX_RESPONSE_BYTES,
+        keepAlive: false,
+      });
+      try {
+        const response = await client.fetch(pushUrl(podIp, options.initPort ?? INIT_PORT), {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(request),
+          signal,
+        });
+        return readAnswer(response.status, parseJson(await response.text()));
+      } catch (error) {
+        const detail = error instanceof HttpClientError ? `${error.code}: ${error.message}` : String(error);
+        return { kind: "failed", retry: true, reason: clip(`could not reach the init container: ${detail}`) };
+      } finally {
+        client.close();
+      }
+    },
+  };
+}
