@@ -1,0 +1,142 @@
+/**
+ * Kubernetes API server stand-in: core/v1 pods (with the status subresource), endpoints, events and namespaces
+ * over HTTPS with its own CA and bearer-token auth, behaving as kube-apiserver documents
+ * (https://kubernetes.io/docs/reference/using-api/api-concepts/). @kubernetes/client-node 1.4.0 list, watch and
+ * informers work against it unchanged.
+ *
+ * startKubeApiSim({dir}) writes `<dir>/kube-ca.pem` and an admin `<dir>/kubeconfig`, and returns the server URL,
+ * tokens, the Hono app, and chaos hooks: `cutWatches()` ends every open watch, `compactAll()` forgets all history
+ * so any older resourceVersion answers 410 Gone.
+ *
+ * What it does NOT do (see README.md for the longer list):
+ * - No other resources or API groups (no Services, ConfigMaps, Secrets, Nodes, leases, CRDs, /apis/* groups).
+ * - No graceful deletion: DELETE removes the object at once whatever gracePeriodSeconds says; no finalizers,
+ *   no garbage collection via ownerReferences, no deletecollection; deleting a namespace deletes its objects at once.
+ * - No server-side apply, no dryRun, no fieldManager/managedFields, no Table output, no protobuf/CBOR, no
+ *   OpenAPI documents; JSON only.
+ * - No scheduler: pods are never bound to nodes; the kubelet stand-in runs every pod.
+ * - Authentication is bearer tokens only (no client certificates, no anonymous access outside public-info paths);
+ *   authorization is two fixed roles (admin, read-only), not RBAC.
+ * - Validation is partial: names, required container fields, pod spec immutability, event namespace.
+ * - History is a bounded in-memory window per type (etcd's time-based compaction is `compactAll()`); nothing
+ *   persists across restarts.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { formatHostPort, type RunningServer, serve } from "../../lib/runtime/index.ts";
+import { createCertificateAuthority, issueLeaf } from "../../lib/tls/index.ts";
+import { createKubeApp, type KubeApp } from "./app.ts";
+import { Cluster, DEFAULT_HISTORY_LIMIT } from "./cluster.ts";
+import { renderKubeconfig } from "./kubeconfig.ts";
+import { namespaces } from "./resources/namespaces.ts";
+import { DEFAULT_BOOKMARK_INTERVAL_MS, WatchHub } from "./watch.ts";
+import { Writes } from "./writes.ts";
+
+export { ADMIN_USER, READ_ONLY_USER } from "./app.ts";
+export { Cluster } from "./cluster.ts";
+
+export interface KubeApiSimOptions {
+  hostname?: string;
+  port?: number;
+  dir: string;
+  /** Changes kept per resource type for watches and paginated lists before older versions answer 410. */
+  historyLimit?: number;
+  bookmarkIntervalMs?: number;
+}
+
+export interface KubeApiSim {
+  server: string;
+  caCertPath: string;
+  caPem: string;
+  /** Admin bearer token (every verb). */
+  token: string;
+  /** Bearer token allowed only get, list and watch. */
+  readOnlyToken: string;
+  adminKubeconfigPath: string;
+  app: KubeApp;
+  cluster: Cluster;
+  /** Number of watch streams currently open. */
+  openWatches(): number;
+  cutWatches(): void;
+  compactAll(): void;
+  stop(): Promise<void>;
+}
+
+const DAY_MS = 24 * 3_600_000;
+const INITIAL_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+/** The alphabet k8s.io/apimachinery/pkg/util/rand uses for generateName (no vowels, no confusable digits). */
+const SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
+
+function randomSuffix(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(5));
+  return [...bytes].map((byte) => SUFFIX_ALPHABET[byte % SUFFIX_ALPHABET.length]).join("");
+}
+
+function randomToken(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+}
+
+export async function startKubeApiSim(options: KubeApiSimOptions): Promise<KubeApiSim> {
+  const hostname = options.hostname ?? "127.0.0.1";
+  await mkdir(options.dir, { recursive: true });
+  const ca = await createCertificateAuthority("kube-sim CA", 365 * DAY_MS);
+  const leaf = await issueLeaf(ca, {
+    commonName: "kube-apiserver",
+    dnsNames: [
+      "localhost",
+      "kubernetes",
+      "kubernetes.default",
+      "kubernetes.default.svc",
+      "kubernetes.default.svc.cluster.local",
+    ],
+    ipSans: [...new Set([hostname, "127.0.0.1"])].filter((name) => /^[\d.]+$|:/.test(name)),
+    ttlMs: 365 * DAY_MS,
+    usages: ["server"],
+  });
+  const cluster = new Cluster(options.historyLimit ?? DEFAULT_HISTORY_LIMIT);
+  const writes = new Writes({
+    cluster,
+    now: () => new Date(),
+    newUid: () => crypto.randomUUID(),
+    randomSuffix,
+  });
+  for (const name of INITIAL_NAMESPACES) writes.create(namespaces, undefined, { metadata: { name } });
+  const watches = new WatchHub(cluster, options.bookmarkIntervalMs ?? DEFAULT_BOOKMARK_INTERVAL_MS);
+  const tokens = { admin: randomToken(), readOnly: randomToken() };
+  let address = formatHostPort(hostname, options.port ?? 0);
+  const app = createKubeApp({ cluster, writes, watches, tokens, serverAddress: () => address });
+  const running: RunningServer = await serve({
+    hostname,
+    port: options.port ?? 0,
+    tls: { certPem: leaf.certPem, keyPem: leaf.keyPem },
+    fetch: (request) => app.fetch(request),
+  });
+  address = formatHostPort(hostname, running.port);
+  const caCertPath = path.resolve(options.dir, "kube-ca.pem");
+  const adminKubeconfigPath = path.resolve(options.dir, "kubeconfig");
+  await writeFile(caCertPath, ca.certPem);
+  await writeFile(
+    adminKubeconfigPath,
+    renderKubeconfig({ server: running.url, caCertPath, token: tokens.admin }),
+    {
+      mode: 0o600,
+    },
+  );
+  return {
+    server: running.url,
+    caCertPath,
+    caPem: ca.certPem,
+    token: tokens.admin,
+    readOnlyToken: tokens.readOnly,
+    adminKubeconfigPath,
+    app,
+    cluster,
+    openWatches: () => watches.openCount,
+    cutWatches: () => watches.cutAll(),
+    compactAll: () => cluster.compactAll(),
+    async stop() {
+      watches.cutAll();
+      await running.stop(true);
+    },
+  };
+}

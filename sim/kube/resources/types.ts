@@ -1,0 +1,68 @@
+/**
+ * What the API stand-in knows about one resource type: its names (as discovery advertises them), the field
+ * selectors it supports, how strategic merge patch treats its lists, and its create-time defaults and validation.
+ * Each resource lives in its own file and registers here through `ResourceType`.
+ */
+import { type JsonObject, readPath, stringAt } from "../json.ts";
+import type { MergeStrategy } from "../patch/index.ts";
+import type { FieldGetter } from "../selectors/index.ts";
+import type { StatusCause } from "../status.ts";
+
+export interface ResourceType {
+  plural: string;
+  singular: string;
+  kind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  /** Has a `/status` subresource: the main resource then ignores status changes and `/status` ignores the rest. */
+  statusSubresource: boolean;
+  /** DELETE answers with the deleted object (pods, namespaces) rather than a Success Status. */
+  returnDeletedObject: boolean;
+  fields: Readonly<Record<string, FieldGetter>>;
+  mergeStrategy: MergeStrategy;
+  /** Server-side defaults on create; `now` is RFC 3339 with second precision, as metav1.Time serializes. */
+  prepareForCreate(object: JsonObject, now: string): void;
+  validate(object: JsonObject): StatusCause[];
+  /** Extra rules for updates (immutable fields); `previous` is the stored object. */
+  validateUpdate?(next: JsonObject, previous: JsonObject): StatusCause[];
+}
+
+export const metadataFields: Record<string, FieldGetter> = {
+  "metadata.name": (object) => stringField(object, "metadata.name"),
+  "metadata.namespace": (object) => stringField(object, "metadata.namespace"),
+};
+
+export function stringField(object: JsonObject, path: string): string {
+  const value = readPath(object, path);
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return "";
+}
+
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function required(field: string, what = "Required value"): StatusCause {
+  return { reason: "FieldValueRequired", message: what, field };
+}
+
+export function invalidValue(field: string, value: string, why: string): StatusCause {
+  return { reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(value)}: ${why}`, field };
+}
+
+export function validateName(object: JsonObject, style: "subdomain" | "label"): StatusCause[] {
+  const metadata = object.metadata as JsonObject | undefined;
+  const name = stringAt(metadata, "name") ?? "";
+  if (!name) return [required("metadata.name", "Required value: name or generateName is required")];
+  const pattern = style === "subdomain" ? DNS_SUBDOMAIN : DNS_LABEL;
+  const limit = style === "subdomain" ? 253 : 63;
+  if (!pattern.test(name) || name.length > limit)
+    return [
+      invalidValue(
+        "metadata.name",
+        name,
+        `a lowercase RFC 1123 ${style} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
+      ),
+    ];
+  return [];
+}

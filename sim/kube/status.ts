@@ -1,0 +1,116 @@
+/**
+ * Kubernetes `Status` objects, the body of every error the API server returns
+ * (https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/). Messages, reasons and codes follow
+ * what kube-apiserver's k8s.io/apimachinery/pkg/api/errors constructors produce, so clients that branch on
+ * `reason` (IsNotFound, IsConflict, IsGone...) behave as against a real server.
+ */
+import type { JsonObject } from "./json.ts";
+
+export interface StatusCause {
+  reason: string;
+  message: string;
+  field: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+}
+
+export interface KubeStatus {
+  kind: "Status";
+  apiVersion: "v1";
+  metadata: { continue?: string };
+  status: "Failure" | "Success";
+  message?: string;
+  reason?: string;
+  details?: StatusDetails;
+  code: number;
+}
+
+/** Thrown by any handler; the app turns it into the Status response. */
+export class ApiError extends Error {
+  constructor(readonly status: KubeStatus) {
+    super(status.message);
+    this.name = "ApiError";
+  }
+}
+
+function failure(code: number, reason: string, message: string, details?: StatusDetails): ApiError {
+  return new ApiError({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason,
+    ...(details ? { details } : {}),
+    code,
+  });
+}
+
+export const apiErrors = {
+  notFound: (resource: string, name: string) =>
+    failure(404, "NotFound", `${resource} "${name}" not found`, { name, kind: resource }),
+  noSuchPath: () => failure(404, "NotFound", "the server could not find the requested resource", {}),
+  alreadyExists: (resource: string, name: string) =>
+    failure(409, "AlreadyExists", `${resource} "${name}" already exists`, { name, kind: resource }),
+  conflict: (resource: string, name: string, why: string) =>
+    failure(409, "Conflict", `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, {
+      name,
+      kind: resource,
+    }),
+  invalid: (kind: string, name: string, causes: StatusCause[]) =>
+    failure(
+      422,
+      "Invalid",
+      `${kind} "${name}" is invalid: ${causes.map((c) => `${c.field}: ${c.message}`).join(", ")}`,
+      { name, kind, causes },
+    ),
+  badRequest: (message: string) => failure(400, "BadRequest", message),
+  /** What NewGenericServerResponse(422) says when a JSON patch cannot be applied. */
+  rejectedPatch: (why: string) =>
+    failure(422, "Invalid", `the server rejected our request due to an error in our request: ${why}`),
+  unauthorized: () => failure(401, "Unauthorized", "Unauthorized"),
+  forbidden: (user: string, verb: string, resource: string, namespace: string | undefined) =>
+    failure(
+      403,
+      "Forbidden",
+      `${resource} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group ""${
+        namespace ? ` in the namespace "${namespace}"` : " at the cluster scope"
+      }`,
+      { kind: resource },
+    ),
+  forbiddenNamespaceDeletion: (name: string) =>
+    failure(403, "Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, {
+      name,
+      kind: "namespaces",
+    }),
+  expired: (message: string) => failure(410, "Expired", message),
+  methodNotAllowed: () =>
+    failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"),
+  unsupportedMediaType: (contentType: string) =>
+    failure(
+      415,
+      "UnsupportedMediaType",
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${JSON.stringify(contentType)})`,
+    ),
+  tooLargeResourceVersion: (asked: number, current: number) =>
+    failure(504, "Timeout", `Too large resource version: ${asked}, current: ${current}`, {
+      causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version", field: "" }],
+    }),
+};
+
+export function successStatus(details: StatusDetails): KubeStatus {
+  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details, code: 200 };
+}
+
+export function statusResponse(status: KubeStatus): Response {
+  return Response.json(status, { status: status.code });
+}
+
+export function statusAsJson(status: KubeStatus): JsonObject {
+  return JSON.parse(JSON.stringify(status)) as JsonObject;
+}
