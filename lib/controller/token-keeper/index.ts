@@ -1,0 +1,3 @@
+export * from "./keeper.ts";
+export * from "./rules.ts";
+export * from "./schedule.ts";
