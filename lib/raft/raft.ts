@@ -47,6 +47,9 @@ export class Raft {
   heartbeatElapsed = 0;
   randomizedElectionTimeout = 0;
   leadTransferee: NodeId = NO_NODE;
+  /** This leader sent TimeoutNow: the transferee may win without waiting for leases, so ours is void
+   * for the rest of the term (the message may arrive arbitrarily late). */
+  handedOver = false;
   /** Index of the newest configuration-change entry; a new one waits until it is committed. */
   pendingConfIndex = 0;
   /** Committed entries up to this index have had their configuration changes applied. */
@@ -130,6 +133,7 @@ export class Raft {
     this.randomizedElectionTimeout =
       this.config.electionTicks + Math.floor(this.config.random.next() * this.config.electionTicks);
     this.leadTransferee = NO_NODE;
+    this.handedOver = false;
     this.pendingConfIndex = 0;
     this.tracker.resetVotes();
     this.tracker.resetProgress(this.log.lastIndex() + 1, this.id, this.stableLastIndex());
@@ -399,7 +403,7 @@ export class Raft {
    * it, so no other leader can exist before this lease runs out.
    */
   isLeaseValid(): boolean {
-    if (this.role !== "leader" || this.leadTransferee !== NO_NODE) return false;
+    if (this.role !== "leader" || this.leadTransferee !== NO_NODE || this.handedOver) return false;
     return this.ticks - this.tracker.quorumLeaseAck(this.id, this.ticks) < this.config.leaseTicks;
   }
 

@@ -12,8 +12,10 @@ export function tickHeartbeat(raft: Raft): void {
   if (raft.electionElapsed >= raft.config.electionTicks) {
     raft.electionElapsed = 0;
     if (raft.config.checkQuorum) checkQuorum(raft);
-    // A transfer that did not finish within an election timeout is abandoned.
-    if (raft.role === "leader") raft.leadTransferee = NO_NODE;
+    // A transfer that did not finish within an election timeout is abandoned. If TimeoutNow went out,
+    // our lease is void, so step down and let a normal election pick a leader with a valid lease.
+    if (raft.role === "leader" && raft.handedOver) raft.becomeFollower(raft.term, NO_NODE);
+    else if (raft.role === "leader") raft.leadTransferee = NO_NODE;
   }
   if (raft.role !== "leader") return;
   for (const [id, progress] of raft.tracker.progress) {
@@ -131,5 +133,6 @@ function startTransfer(raft: Raft, transferee: string): void {
 }
 
 function sendTimeoutNow(raft: Raft, to: string): void {
+  raft.handedOver = true;
   raft.send({ type: MessageType.TimeoutNow, to });
 }
