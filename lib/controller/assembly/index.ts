@@ -1,0 +1,3 @@
+export * from "./controller.ts";
+export * from "./metrics.ts";
+export * from "./pod-index.ts";
