@@ -1,5 +1,6 @@
 /** The controller core: work queue, ledger, leader gate, reconcile, pusher, token keeper, and their assembly. */
 export * from "./assembly/index.ts";
+export * from "./certificate-keeper/index.ts";
 export * from "./defaults.ts";
 export * from "./leader/index.ts";
 export * from "./ledger/index.ts";

@@ -4,13 +4,13 @@ import { seededRandom } from "../../lib/controller/support/clock.ts";
 import {
   type ControllerTokenInfo,
   delayAfterFailure,
+  expiryAlarm,
   ROOT_TOKEN_REFUSAL,
   startTokenKeeper,
   TokenLookupError,
   TokenRefusedError,
   type TokenRoleInfo,
   type TokenVault,
-  tokenAlarm,
   tokenProblems,
 } from "../../lib/controller/token-keeper/index.ts";
 import { createLogger } from "../../lib/log/index.ts";
@@ -167,9 +167,9 @@ describe("token keeper schedule", () => {
   });
 
   test("alarm levels follow the time left against the period", () => {
-    expect(tokenAlarm(3_000_000, 3_600_000)).toBe("ok");
-    expect(tokenAlarm(1_500_000, 3_600_000)).toBe("warn");
-    expect(tokenAlarm(800_000, 3_600_000)).toBe("danger");
-    expect(tokenAlarm(0, 3_600_000)).toBe("expired");
+    expect(expiryAlarm(3_000_000, 3_600_000)).toBe("ok");
+    expect(expiryAlarm(1_500_000, 3_600_000)).toBe("warn");
+    expect(expiryAlarm(800_000, 3_600_000)).toBe("danger");
+    expect(expiryAlarm(0, 3_600_000)).toBe("expired");
   });
 });

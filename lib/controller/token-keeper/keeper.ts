@@ -13,7 +13,7 @@ import type { Logger } from "../../log/index.ts";
 import type { Clock, Random, TimerHandle } from "../support/clock.ts";
 import { errorMessage } from "../support/errors.ts";
 import { type ControllerTokenInfo, TokenRefusedError, type TokenRoleInfo, tokenProblems } from "./rules.ts";
-import { delayAfterFailure, delayAfterRenewal, tokenAlarm } from "./schedule.ts";
+import { delayAfterFailure, delayAfterRenewal, expiryAlarm } from "./schedule.ts";
 
 export interface TokenVault {
   lookupSelf(): Promise<ControllerTokenInfo>;
@@ -94,7 +94,7 @@ export async function startTokenKeeper(options: TokenKeeperOptions): Promise<Tok
     } catch (error) {
       metrics.renewalFailed();
       const remainingMs = expiresAt - clock.now();
-      const alarm = tokenAlarm(remainingMs, periodMs);
+      const alarm = expiryAlarm(remainingMs, periodMs);
       const fields = {
         error: errorMessage(error),
         failures: failures + 1,

@@ -16,7 +16,7 @@ import {
 import type { Random } from "../support/clock.ts";
 import { backoffDelay } from "../workqueue/backoff.ts";
 
-export type TokenAlarm = "ok" | "warn" | "danger" | "expired";
+export type ExpiryAlarm = "ok" | "warn" | "danger" | "expired";
 
 export function delayAfterRenewal(ttlMs: number): number {
   return Math.max(0, ttlMs * TOKEN_RENEW_FRACTION);
@@ -33,9 +33,9 @@ export function delayAfterFailure(failures: number, remainingMs: number, random:
   return Math.max(TOKEN_RETRY_BASE_MS, Math.min(backoff, remainingMs / 2));
 }
 
-export function tokenAlarm(remainingMs: number, periodMs: number): TokenAlarm {
+export function expiryAlarm(remainingMs: number, lifetimeMs: number): ExpiryAlarm {
   if (remainingMs <= 0) return "expired";
-  if (remainingMs < periodMs * TOKEN_DANGER_FRACTION) return "danger";
-  if (remainingMs < periodMs * TOKEN_RENEW_FRACTION) return "warn";
+  if (remainingMs < lifetimeMs * TOKEN_DANGER_FRACTION) return "danger";
+  if (remainingMs < lifetimeMs * TOKEN_RENEW_FRACTION) return "warn";
   return "ok";
 }
