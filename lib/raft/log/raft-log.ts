@@ -3,7 +3,8 @@
  * Reads at or beyond unstable.offset are answered by the unstable tail only: it may have replaced a
  * stale suffix that is still in storage until the host persists the next Ready.
  * Invariants (checked by assertInvariants):
- * - firstIndex-1 <= applied <= committed <= lastIndex
+ * - firstIndex-1 <= applied <= committed <= lastIndex (while a received snapshot is pending, applied
+ *   may still be below it: the host applies the snapshot before advance() moves applied up)
  * - unstable.offset <= storage.lastIndex()+1 (the tail continues or replaces the durable log)
  */
 import type { Storage } from "../storage/storage.ts";
@@ -199,7 +200,7 @@ export class RaftLog {
 
   assertInvariants(): void {
     this.unstable.assertInvariants();
-    const first = this.firstIndex();
+    const first = this.unstable.snapshot === undefined ? this.firstIndex() : this.storage.firstIndex();
     const last = this.lastIndex();
     if (!(first - 1 <= this.applied && this.applied <= this.committed && this.committed <= last)) {
       throw new Error(
