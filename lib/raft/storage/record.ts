@@ -56,8 +56,9 @@ export function readRecords(file: string, bytes: Uint8Array): RecordScan {
     if (end > bytes.length) return torn;
     const payload = bytes.subarray(offset + HEADER_BYTES, end);
     if (crc32(payload) !== checksum) {
-      // A final record whose checksum fails was being appended when the machine stopped.
-      if (end === bytes.length) return torn;
+      // A final record whose checksum fails (possibly followed by zero fill) was being appended
+      // when the machine stopped.
+      if (bytes.subarray(end).every((byte) => byte === 0)) return torn;
       throw new CorruptFileError(file, `byte ${offset}`, "CRC32 mismatch");
     }
     payloads.push(payload);
