@@ -45,7 +45,17 @@ async function writeResponse(response: Response, res: http.ServerResponse): Prom
     res.end();
     return;
   }
-  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+  // Send the headers now: a streamed body (a Kubernetes watch) may stay silent for minutes, and clients wait for
+  // the status line before reading events.
+  res.flushHeaders();
+  const reader = response.body.getReader();
+  // A client that hangs up ends the stream, so its producer can release what it holds.
+  res.once("close", () => void reader.cancel().catch(() => {}));
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    res.write(value);
+  }
   res.end();
 }
 

@@ -109,6 +109,10 @@ export async function startKubeApiSim(options: KubeApiSimOptions): Promise<KubeA
     hostname,
     port: options.port ?? 0,
     tls: { certPem: leaf.certPem, keyPem: leaf.keyPem },
+    // Watches are silent between events; the API server keeps them open until timeoutSeconds. Bun.serve closes
+    // connections silent for 10 s and sends no status line before the first body byte, so a quiet watch would
+    // leave clients waiting: the node engine flushes headers at once, as kube-apiserver does.
+    engine: "node",
     fetch: (request) => app.fetch(request),
   });
   address = formatHostPort(hostname, running.port);

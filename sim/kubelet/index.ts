@@ -1,0 +1,181 @@
+/**
+ * Kubelet stand-in: one node that runs every pod of the API server stand-in, talking to it over HTTPS with a bearer
+ * token like a real kubelet (a @kubernetes/client-node 1.4.0 informer for pods; strategic-merge PATCHes of
+ * `pods/status`). Each new Pending pod gets its own loopback IP (`<podIpPrefix>.x.y`, reported as status.podIP and
+ * podIPs), its init containers run as real child processes (see pod-worker.ts), and its main containers are then
+ * reported running. Deleting a pod kills its processes and removes its emptyDir volumes; `stop()` kills every
+ * process it started.
+ *
+ * Files: `<logDir>/<namespace>_<name>_<uid>/` is the pod's directory (the processes' working directory),
+ * `<container>/<restartCount>.stdout.log|.stderr.log` its logs, and `volumes/<volumeName>/` each volume. A volume's
+ * mountPath is rewritten to that directory in every env value, command and arg (container-env.ts).
+ *
+ * What it does NOT do: images (the command runs on the host), main-container processes, probes, resources,
+ * secret/configMap env or volumes (CreateContainerConfigError), sidecar init containers (restartPolicy: Always in
+ * an init container), graceful termination beyond SIGTERM -> SIGKILL after `killGraceMs`, node objects or leases.
+ */
+import path from "node:path";
+import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from "@kubernetes/client-node";
+import { createLogger, type Logger } from "../../lib/log/index.ts";
+import { createHttpClient } from "../../lib/runtime/index.ts";
+import type { JsonObject } from "../kube/json.ts";
+import { IpPool } from "./ip-pool.ts";
+import { PodWorker } from "./pod-worker.ts";
+
+export interface KubeletOptions {
+  server: string;
+  caPem: string;
+  token: string;
+  /** One to three octets; each pod gets the next free address under it. Default "127.1". */
+  podIpPrefix?: string;
+  logDir: string;
+  /** Added to every container's environment (PATH is inherited from this process unless given here). */
+  extraEnv?: Record<string, string>;
+  /** First restart delay of a failed container; doubles per failure. Default 10 s, as on a real node. */
+  backoffBaseMs?: number;
+  /** Cap of the restart delay. Default 5 min. */
+  backoffMaxMs?: number;
+  /** SIGTERM to SIGKILL delay when a pod is deleted. Default 2 s. */
+  killGraceMs?: number;
+  nodeName?: string;
+  logger?: Logger;
+}
+
+export interface Kubelet {
+  stop(): Promise<void>;
+  podIpFor(namespace: string, name: string): string | undefined;
+  /** The pod's directory (working directory of its processes), or undefined if the kubelet does not run it. */
+  podDirFor(namespace: string, name: string): string | undefined;
+  /** Host directory standing in for the pod's volume `volume` (what its mountPath is rewritten to). */
+  volumeDirFor(namespace: string, name: string, volume: string): string | undefined;
+  logPathsFor(
+    namespace: string,
+    name: string,
+    container: string,
+    restartCount?: number,
+  ): { stdout: string; stderr: string } | undefined;
+  /** PIDs of container processes running now (tests check they are gone after deletion). */
+  runningPids(): number[];
+}
+
+const HOST_IP = "127.0.0.1";
+
+function kubeConfigFor(options: KubeletOptions): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [
+      { name: "sim", server: options.server, caData: Buffer.from(options.caPem).toString("base64") },
+    ],
+    users: [{ name: "kubelet", token: options.token }],
+    contexts: [{ name: "sim", cluster: "sim", user: "kubelet" }],
+    currentContext: "sim",
+  });
+  return config;
+}
+
+export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
+  const log = options.logger ?? createLogger("warn", { component: "kubelet-sim" });
+  const pool = new IpPool(options.podIpPrefix ?? "127.1");
+  const http = createHttpClient({ trust: { kind: "ca", caPem: options.caPem }, timeoutMs: 15_000 });
+  const serverUrl = new URL(options.server);
+  const workers = new Map<string, PodWorker>();
+  const pids = new Set<number>();
+  let stopped = false;
+
+  const patchStatus = async (namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone"> => {
+    const url = `${options.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/status`;
+    const response = await http.fetch(url, {
+      method: "PATCH",
+      headers: {
+        authorization: `Bearer ${options.token}`,
+        "content-type": "application/strategic-merge-patch+json",
+      },
+      body: JSON.stringify({ status }),
+    });
+    if (response.status === 404) return "gone";
+    if (!response.ok)
+      log.warn("pod status patch refused", { pod: `${namespace}/${name}`, status: response.status });
+    return "ok";
+  };
+
+  const deps = {
+    podsDir: path.resolve(options.logDir),
+    hostIP: HOST_IP,
+    nodeName: options.nodeName ?? "kube-sim-node",
+    baseEnv: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      KUBERNETES_SERVICE_HOST: serverUrl.hostname.replace(/^\[|\]$/g, ""),
+      KUBERNETES_SERVICE_PORT: serverUrl.port || "443",
+      ...options.extraEnv,
+    },
+    backoffBaseMs: options.backoffBaseMs ?? 10_000,
+    backoffMaxMs: options.backoffMaxMs ?? 300_000,
+    killGraceMs: options.killGraceMs ?? 2_000,
+    patchStatus,
+    now: () => new Date(),
+    log,
+  };
+
+  const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+  const workerFor = (namespace: string, name: string) => workers.get(keyOf(namespace, name));
+
+  const onPod = (pod: V1Pod) => {
+    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
+    const existing = workerFor(namespace, name);
+    if (stopped || (existing && existing.uid === uid)) return;
+    if (pod.status?.phase && pod.status.phase !== "Pending") return;
+    const json = JSON.parse(JSON.stringify(pod)) as JsonObject;
+    const worker = new PodWorker(json, pool.allocate(), {
+      ...deps,
+      baseEnv: { ...deps.baseEnv, HOSTNAME: name },
+    });
+    workers.set(keyOf(namespace, name), worker);
+    log.info("starting pod", { pod: keyOf(namespace, name), podIP: worker.podIP });
+    worker.start();
+  };
+
+  const removeWorker = async (worker: PodWorker) => {
+    if (workers.get(keyOf(worker.namespace, worker.name)) === worker)
+      workers.delete(keyOf(worker.namespace, worker.name));
+    await worker.stop();
+    pool.release(worker.podIP);
+  };
+
+  const onDelete = (pod: V1Pod) => {
+    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
+    const worker = workerFor(namespace, name);
+    if (!worker || (uid && worker.uid !== uid)) return;
+    log.info("pod deleted, killing its processes", { pod: keyOf(namespace, name) });
+    void removeWorker(worker);
+  };
+
+  const config = kubeConfigFor(options);
+  const api = config.makeApiClient(CoreV1Api);
+  const informer = makeInformer(config, "/api/v1/pods", () => api.listPodForAllNamespaces());
+  informer.on("add", onPod);
+  informer.on("update", onPod);
+  informer.on("delete", onDelete);
+  informer.on("error", (error: unknown) => {
+    if (stopped) return;
+    log.warn("pod watch failed, restarting it", { error });
+    setTimeout(() => {
+      if (!stopped) void informer.start();
+    }, 1_000);
+  });
+  await informer.start();
+
+  return {
+    podIpFor: (namespace, name) => workerFor(namespace, name)?.podIP,
+    podDirFor: (namespace, name) => workerFor(namespace, name)?.podDir,
+    volumeDirFor: (namespace, name, volume) => workerFor(namespace, name)?.volumeDir(volume),
+    logPathsFor: (namespace, name, container, restartCount = 0) =>
+      workerFor(namespace, name)?.logPaths(container, restartCount),
+    runningPids: () => [...workers.values()].flatMap((worker) => worker.pids()),
+    async stop() {
+      stopped = true;
+      await informer.stop();
+      await Promise.all([...workers.values()].map(removeWorker));
+      http.close();
+    },
+  };
+}
