@@ -6,9 +6,12 @@
  * message reaches the role's step function; roles are swapped by becomeFollower/PreCandidate/Candidate/Leader.
  */
 import { applyConfChange, type ConfChange, decodeConfChange } from "./conf-change.ts";
+import { ConfHistory } from "./conf-history.ts";
 import { type RaftConfig, type ResolvedConfig, resolveConfig } from "./config.ts";
+import { handleVoteRequest, hup } from "./election.ts";
 import { RaftLog } from "./log/raft-log.ts";
 import { CAMPAIGN_TRANSFER, type Message, type MessageInit, MessageType, message } from "./messages.ts";
+import { bcastAppend } from "./replication.ts";
 import { stepCandidate, stepFollower, tickElection } from "./step-follower.ts";
 import { stepLeader, tickHeartbeat } from "./step-leader.ts";
 import { ProgressTracker } from "./tracker.ts";
@@ -54,8 +57,8 @@ export class Raft {
   pendingConfIndex = 0;
   /** Committed entries up to this index have had their configuration changes applied. */
   private confScannedIndex: number;
-  /** Membership in effect after each index (oldest first), so the host can snapshot at any applied index. */
-  private confHistory: { index: number; conf: ConfState }[];
+  /** Membership after each change, so the host can snapshot at any applied index. */
+  private readonly confHistory: ConfHistory;
   private handlers: RoleHandlers;
 
   constructor(options: RaftConfig) {
@@ -79,7 +82,7 @@ export class Raft {
     this.tracker = new ProgressTracker(conf, this.config.maxInflight);
     const snapshotIndex = this.log.firstIndex() - 1;
     this.confScannedIndex = snapshotIndex;
-    this.confHistory = [{ index: snapshotIndex, conf }];
+    this.confHistory = new ConfHistory(snapshotIndex, conf);
     this.becomeFollower(term, NO_NODE);
     this.vote = hardState.term === term ? hardState.vote : NO_NODE;
     this.applyCommittedConfChanges();
@@ -187,11 +190,11 @@ export class Raft {
 
     switch (m.type) {
       case MessageType.Hup:
-        if (this.role !== "leader") this.hup(this.config.preVote ? "preElection" : "election");
+        if (this.role !== "leader") hup(this, this.config.preVote ? "preElection" : "election");
         return;
       case MessageType.Vote:
       case MessageType.PreVote:
-        this.handleVoteRequest(m);
+        handleVoteRequest(this, m);
         return;
       default:
         this.handlers.step(this, m);
@@ -203,68 +206,6 @@ export class Raft {
     if (!this.config.checkQuorum) return false;
     const bootGuard = this.ticks < this.config.electionTicks;
     return bootGuard || (this.lead !== NO_NODE && this.electionElapsed < this.config.electionTicks);
-  }
-
-  private handleVoteRequest(m: Message): void {
-    const preVote = m.type === MessageType.PreVote;
-    const responseType = preVote ? MessageType.PreVoteResponse : MessageType.VoteResponse;
-    const canVote =
-      this.vote === m.from ||
-      (this.vote === NO_NODE && this.lead === NO_NODE) ||
-      (preVote && m.term > this.term);
-    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
-      // A granted pre-vote answers with the proposed term so the pre-candidate counts it.
-      this.send({ type: responseType, to: m.from, term: m.term });
-      if (!preVote) {
-        this.electionElapsed = 0;
-        this.vote = m.from;
-      }
-    } else {
-      this.send({ type: responseType, to: m.from, reject: true });
-    }
-  }
-
-  hup(kind: CampaignKind): void {
-    if (this.role === "leader" || !this.promotable()) return;
-    this.campaign(kind);
-  }
-
-  campaign(kind: CampaignKind): void {
-    let voteType: MessageType;
-    let term: number;
-    if (kind === "preElection") {
-      this.becomePreCandidate();
-      voteType = MessageType.PreVote;
-      term = this.term + 1;
-    } else {
-      this.becomeCandidate();
-      voteType = MessageType.Vote;
-      term = this.term;
-    }
-    this.tracker.recordVote(this.id, true);
-    if (this.tracker.tally() === "won") {
-      this.winElection(kind);
-      return;
-    }
-    for (const voter of this.tracker.conf.voters) {
-      if (voter === this.id) continue;
-      this.send({
-        type: voteType,
-        to: voter,
-        term,
-        index: this.log.lastIndex(),
-        logTerm: this.log.lastTerm(),
-        context: kind === "transfer" ? CAMPAIGN_TRANSFER : 0,
-      });
-    }
-  }
-
-  winElection(kind: CampaignKind): void {
-    if (kind === "preElection") this.campaign("election");
-    else {
-      this.becomeLeader();
-      this.bcastAppend();
-    }
   }
 
   // ---- output helpers used by the role modules ----
@@ -284,47 +225,6 @@ export class Raft {
     return this.log.append(stamped);
   }
 
-  bcastAppend(): void {
-    for (const id of this.tracker.members()) if (id !== this.id) this.sendAppend(id, true);
-  }
-
-  /** Sends the follower what it lacks; returns false when nothing was sent (paused or nothing new). */
-  sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
-    const progress = this.tracker.get(to);
-    if (progress === undefined || progress.isPaused()) return false;
-    const prevIndex = progress.next - 1;
-    const prevTerm = this.log.term(prevIndex);
-    const entries = this.log.entriesFrom(progress.next, this.config.maxEntriesPerAppend);
-    if (prevTerm === undefined || entries === undefined) return this.sendSnapshot(to);
-    if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({
-      type: MessageType.Append,
-      to,
-      index: prevIndex,
-      logTerm: prevTerm,
-      entries,
-      commit: this.log.committed,
-      context: this.ticks,
-    });
-    const last = entries[entries.length - 1];
-    if (progress.state === "replicate" && last !== undefined) {
-      progress.optimisticUpdate(last.index);
-      progress.inflights.add(last.index);
-    } else if (progress.state === "probe") {
-      progress.probeSent = true;
-    }
-    return true;
-  }
-
-  private sendSnapshot(to: NodeId): boolean {
-    const progress = this.tracker.get(to);
-    const snapshot = this.log.snapshot();
-    if (progress === undefined || snapshot.metadata.index === 0) return false;
-    progress.becomeSnapshot(snapshot.metadata.index, this.ticks);
-    this.send({ type: MessageType.InstallSnapshot, to, snapshot, context: this.ticks });
-    return true;
-  }
-
   /** Commits what a quorum holds (own term only) and tells followers; loops because a committed
    * configuration change can change the quorum. */
   maybeCommit(): boolean {
@@ -333,7 +233,7 @@ export class Raft {
       advanced = true;
       this.applyCommittedConfChanges();
     }
-    if (advanced && this.role === "leader") this.bcastAppend();
+    if (advanced && this.role === "leader") bcastAppend(this);
     return advanced;
   }
 
@@ -353,29 +253,25 @@ export class Raft {
 
   private applyConfChange(index: number, change: ConfChange): void {
     const conf = applyConfChange(this.tracker.conf, change);
-    this.confHistory.push({ index, conf });
+    this.confHistory.record(index, conf);
     this.tracker.setConf(conf, this.log.lastIndex() + 1);
     if (this.role !== "leader") return;
     if (this.leadTransferee !== NO_NODE && !this.tracker.isVoter(this.leadTransferee))
       this.leadTransferee = NO_NODE;
     if (!this.tracker.isVoter(this.id)) {
       // Removed leader: tell the others the change is committed, then step aside.
-      this.bcastAppend();
+      bcastAppend(this);
       this.becomeFollower(this.term, NO_NODE);
     }
   }
 
   /** Membership in effect once `index` is applied (for snapshots taken by the host). */
   confStateAt(index: number): ConfState {
-    let found = this.confHistory[0]?.conf ?? this.tracker.conf;
-    for (const entry of this.confHistory) if (entry.index <= index) found = entry.conf;
-    return found;
+    return this.confHistory.at(index);
   }
 
   pruneConfHistory(): void {
-    const floor = this.log.firstIndex() - 1;
-    while (this.confHistory.length > 1 && (this.confHistory[1]?.index ?? Infinity) <= floor)
-      this.confHistory.shift();
+    this.confHistory.prune(this.log.firstIndex() - 1);
   }
 
   /** Follower side of InstallSnapshot; returns true if the snapshot replaced our log. */
@@ -390,7 +286,7 @@ export class Raft {
     }
     this.log.restore(snapshot);
     this.tracker.setConf(confState, this.log.lastIndex() + 1);
-    this.confHistory = [{ index, conf: confState }];
+    this.confHistory.reset(index, confState);
     this.confScannedIndex = index;
     return true;
   }

@@ -15,6 +15,7 @@ import type { RaftConfig } from "./config.ts";
 import { isLocalMessage, type Message, MessageType, message } from "./messages.ts";
 import type { ProgressState } from "./progress.ts";
 import { Raft, type Role } from "./raft.ts";
+import { bcastAppend } from "./replication.ts";
 import {
   type ConfState,
   type Entry,
@@ -231,7 +232,7 @@ export class RawNode {
   private appendAndSend(type: EntryType, data: Uint8Array): ProposeResult {
     const raft = this.raft;
     const index = raft.appendEntries([{ type, data }]);
-    raft.bcastAppend();
+    bcastAppend(raft);
     return { accepted: true, index, term: raft.term };
   }
 }

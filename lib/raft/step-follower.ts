@@ -4,6 +4,8 @@
  * Every acknowledgement produced here is queued in raft.messages and therefore leaves only after
  * the Ready that holds the acknowledged entries has been persisted.
  */
+
+import { hup, winElection } from "./election.ts";
 import { type Message, MessageType, message } from "./messages.ts";
 import type { Raft } from "./raft.ts";
 
@@ -31,7 +33,7 @@ export function stepFollower(raft: Raft, m: Message): void {
       return;
     case MessageType.TimeoutNow:
       // The leader handed over: campaign at once, skipping pre-vote, and tell voters to ignore their lease.
-      raft.hup("transfer");
+      hup(raft, "transfer");
       return;
     default:
       return;
@@ -53,7 +55,7 @@ export function stepCandidate(raft: Raft, m: Message): void {
       if (m.type !== expected) return;
       raft.tracker.recordVote(m.from, !m.reject);
       const result = raft.tracker.tally();
-      if (result === "won") raft.winElection(raft.role === "preCandidate" ? "preElection" : "election");
+      if (result === "won") winElection(raft, raft.role === "preCandidate" ? "preElection" : "election");
       else if (result === "lost") raft.becomeFollower(raft.term, "");
       return;
     }

@@ -4,6 +4,7 @@
  */
 import { type Message, MessageType } from "./messages.ts";
 import type { Raft } from "./raft.ts";
+import { sendAppend } from "./replication.ts";
 import { NO_NODE } from "./types.ts";
 
 export function tickHeartbeat(raft: Raft): void {
@@ -22,7 +23,7 @@ export function tickHeartbeat(raft: Raft): void {
     if (progress.state === "snapshot" && raft.ticks - progress.snapshotSentAt >= raft.config.electionTicks) {
       // The snapshot (or its answer) was lost: probe again, which resends it if still needed.
       progress.becomeProbe();
-      raft.sendAppend(id, true);
+      sendAppend(raft, id, true);
     }
   }
   if (raft.heartbeatElapsed >= raft.config.heartbeatTicks) {
@@ -73,7 +74,7 @@ export function stepLeader(raft: Raft, m: Message): void {
       progress.leaseAck = Math.max(progress.leaseAck, m.context);
       progress.probeSent = false;
       if (progress.state === "replicate" && progress.inflights.full()) progress.inflights.freeFirstOne();
-      if (progress.match < raft.log.lastIndex()) raft.sendAppend(m.from, true);
+      if (progress.match < raft.log.lastIndex()) sendAppend(raft, m.from, true);
       return;
     case MessageType.SnapshotStatus:
       if (progress.state !== "snapshot") return;
@@ -98,7 +99,7 @@ function handleReject(raft: Raft, m: Message): void {
   const nextProbe = m.logTerm > 0 ? raft.log.findConflictByTerm(m.rejectHint, m.logTerm) : m.rejectHint;
   if (progress.maybeDecrTo(m.index, nextProbe)) {
     if (progress.state === "replicate") progress.becomeProbe();
-    raft.sendAppend(m.from, true);
+    sendAppend(raft, m.from, true);
   }
 }
 
@@ -113,9 +114,9 @@ function handleAck(raft: Raft, m: Message): void {
     progress.becomeReplicate();
   } else if (progress.state === "replicate") progress.inflights.freeLE(m.index);
 
-  if (!raft.maybeCommit() && wasPaused) raft.sendAppend(m.from, true);
+  if (!raft.maybeCommit() && wasPaused) sendAppend(raft, m.from, true);
   if (raft.role !== "leader") return;
-  while (raft.sendAppend(m.from, false)) {
+  while (sendAppend(raft, m.from, false)) {
     // Keep the pipe full up to the inflight window.
   }
   if (m.from === raft.leadTransferee && progress.match === raft.log.lastIndex()) sendTimeoutNow(raft, m.from);
@@ -129,7 +130,7 @@ function startTransfer(raft: Raft, transferee: string): void {
   raft.electionElapsed = 0;
   const progress = raft.tracker.get(transferee);
   if (progress !== undefined && progress.match === raft.log.lastIndex()) sendTimeoutNow(raft, transferee);
-  else raft.sendAppend(transferee, true);
+  else sendAppend(raft, transferee, true);
 }
 
 function sendTimeoutNow(raft: Raft, to: string): void {
