@@ -64,6 +64,8 @@ export class SimCluster {
   readonly nodes = new Map<NodeId, SimNode>();
   readonly observers: ClusterObserver[] = [];
   readonly electionTicks: number;
+  /** Nodes whose host is stuck in a write: they receive messages, but their Ready is not processed. */
+  readonly stalled = new Set<NodeId>();
 
   constructor(readonly options: ClusterOptions) {
     this.random = createSeededRandom(options.seed);
@@ -159,7 +161,7 @@ export class SimCluster {
       let busy = false;
       for (const simNode of this.nodes.values()) {
         const node = simNode.node;
-        if (node?.hasReady()) {
+        if (!this.stalled.has(simNode.id) && node?.hasReady()) {
           this.handleReady(simNode, node);
           busy = true;
         }
