@@ -1,0 +1,3 @@
+export * from "./decide.ts";
+export * from "./glob.ts";
+export * from "./parse.ts";

@@ -1,0 +1,98 @@
+/**
+ * The init container's environment: the original's VAULT_ROLE_ID, TOKEN_PATH, CREDENTIALS_PATH, RETRIEVE_TOKEN,
+ * UNWRAP_SECRET, TIMEOUT and LOG_LEVEL, plus the settings that authenticate the push and pin Vault.
+ *
+ * Contract: `loadInitConfig` is pure; it throws one ConfigError listing every problem and never quotes
+ * VAULT_ROLE_ID. Files named here are read later with files.ts.
+ */
+import { posix } from "node:path";
+import { defaultListenAddress, type ListenAddress, listenAddress, vaultAddress } from "./address.ts";
+import {
+  appRoleName,
+  bool,
+  type ConfigLogLevel,
+  directoryPath,
+  duration,
+  filePath,
+  ipAddress,
+  logLevel,
+  secret,
+} from "./converters.ts";
+import { ConfigError } from "./errors.ts";
+import { type Env, field, parseFields } from "./fields.ts";
+
+export const INIT_DEFAULTS = {
+  tokenPath: "/var/run/secrets/boostport.com/vault-token",
+  timeoutMs: 5 * 60_000,
+  /** All IPv4 and IPv6 interfaces: the pod IP may be either family. */
+  listenAddress: "[::]:50000",
+} as const;
+
+const ROLE_ID_FIX =
+  "set it to the AppRole's role_id (`vault read -field=role_id auth/approle/role/<role>/role-id`), preferably from a Secret";
+
+const initShape = {
+  VAULT_ROLE_ID: field(secret({ what: "role_id", fix: ROLE_ID_FIX }), { required: ROLE_ID_FIX }),
+  TOKEN_PATH: field(filePath, { default: INIT_DEFAULTS.tokenPath }),
+  CREDENTIALS_PATH: field(directoryPath),
+  RETRIEVE_TOKEN: field(bool, { default: true }),
+  UNWRAP_SECRET: field(bool, { default: true }),
+  TIMEOUT: field(duration({ minMs: 1_000 }), { default: INIT_DEFAULTS.timeoutMs }),
+  LOG_LEVEL: field(logLevel, { default: "info" as ConfigLogLevel }),
+  VAULT_ADDR: field(vaultAddress),
+  VAULT_CACERT: field(filePath),
+  VAULT_ROLE_NAME: field(appRoleName),
+  LISTEN_ADDRESS: field(listenAddress),
+  POD_IP: field(ipAddress),
+  CONTROLLER_CA_CERT: field(filePath),
+};
+
+export interface InitConfig {
+  /** Secret: never log it. */
+  roleId: string;
+  tokenPath: string;
+  credentialsDir: string;
+  retrieveToken: boolean;
+  unwrapSecret: boolean;
+  timeoutMs: number;
+  logLevel: ConfigLogLevel;
+  /** VAULT_ADDR: when set, pushes naming another Vault are refused. */
+  vaultAddr?: string;
+  vaultCaCertPath?: string;
+  /** VAULT_ROLE_NAME: the AppRole the wrapping token must have been created for. */
+  expectedRole?: string;
+  listen: ListenAddress;
+  podIp?: string;
+  controllerCaCertPath?: string;
+  warnings: string[];
+}
+
+export function loadInitConfig(env: Env): InitConfig {
+  const { values, problems } = parseFields(initShape, env);
+  if (values.RETRIEVE_TOKEN === true && values.UNWRAP_SECRET === false)
+    problems.push({
+      variable: "UNWRAP_SECRET",
+      problem:
+        "UNWRAP_SECRET=false needs RETRIEVE_TOKEN=false (a token cannot be retrieved without unwrapping)",
+      fix: "set RETRIEVE_TOKEN=false as well, or remove UNWRAP_SECRET",
+    });
+  if (problems.length > 0) throw new ConfigError(problems, "init container configuration");
+  const ok = values as Required<typeof values>;
+  const listen = values.LISTEN_ADDRESS ?? defaultListenAddress(INIT_DEFAULTS.listenAddress);
+  return {
+    roleId: ok.VAULT_ROLE_ID,
+    tokenPath: ok.TOKEN_PATH,
+    credentialsDir: values.CREDENTIALS_PATH ?? posix.dirname(ok.TOKEN_PATH),
+    retrieveToken: ok.RETRIEVE_TOKEN,
+    unwrapSecret: ok.UNWRAP_SECRET,
+    timeoutMs: ok.TIMEOUT,
+    logLevel: ok.LOG_LEVEL,
+    ...(values.VAULT_ADDR !== undefined ? { vaultAddr: values.VAULT_ADDR.addr } : {}),
+    ...(values.VAULT_CACERT !== undefined ? { vaultCaCertPath: values.VAULT_CACERT } : {}),
+    ...(values.VAULT_ROLE_NAME !== undefined ? { expectedRole: values.VAULT_ROLE_NAME } : {}),
+    listen,
+    ...(values.POD_IP !== undefined ? { podIp: values.POD_IP } : {}),
+    ...(values.CONTROLLER_CA_CERT !== undefined ? { controllerCaCertPath: values.CONTROLLER_CA_CERT } : {}),
+    warnings: values.VAULT_ADDR?.warnings ?? [],
+  };
+}
