@@ -15,7 +15,17 @@ export { committedIndex, quorumSize, voteResult } from "./quorum.ts";
 export type { Role } from "./raft.ts";
 export { createSeededRandom, type RandomSource } from "./random.ts";
 export { type FollowerStatus, type ProposeResult, RawNode, type Ready, type Status } from "./raw-node.ts";
+export {
+  FileStorage,
+  type FileStorageOptions,
+  type InitialState,
+  MemoryStorage,
+  type PersistUpdate,
+  type RaftStorage,
+  type Storage,
+} from "./storage/index.ts";
 export * from "./types.ts";
+export { decodeMessages, encodeMessages, WIRE_VERSION } from "./wire.ts";
 
 /** A Raft node; see RawNode for the methods (tick, step, propose, proposeConfChange, campaign,
  * transferLeadership, hasReady, ready, advance, status, confStateAt). */
