@@ -79,7 +79,6 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const http = createHttpClient({ trust: { kind: "ca", caPem: options.caPem }, timeoutMs: 15_000 });
   const serverUrl = new URL(options.server);
   const workers = new Map<string, PodWorker>();
-  const pids = new Set<number>();
   let stopped = false;
 
   const patchStatus = async (namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone"> => {

@@ -62,7 +62,7 @@ describe("watch", () => {
   });
 
   test("objects entering or leaving a selector are ADDED / DELETED", async () => {
-    const reader = await watch("labelSelector=app%3Dweb&resourceVersion=" + t.sim.cluster.resourceVersion);
+    const reader = await watch(`labelSelector=app%3Dweb&resourceVersion=${t.sim.cluster.resourceVersion}`);
     await call(t.sim, "PATCH", `${pods}/w1`, {
       body: { metadata: { labels: { app: "other" } } },
       contentType: "application/merge-patch+json",

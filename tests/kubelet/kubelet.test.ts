@@ -1,0 +1,327 @@
+// The kubelet stand-in running pods against the API stand-in over HTTPS.
+// Follows https://kubernetes.io/docs/concepts/workloads/pods/init-containers/ (init containers run one at a time, in
+// order, each to completion, before the app containers; a failed one is restarted unless restartPolicy is Never),
+// https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts (exponential back-off,
+// CrashLoopBackOff) and https://kubernetes.io/docs/tasks/inject-data-application/environment-variable-expose-pod-information/
+// (downward API env).
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { type Kubelet, startKubelet } from "../../sim/kubelet/index.ts";
+import { call, openWatch, startTestSim, type TestSim, type WatchEvent } from "../kube-sim/helpers.ts";
+import { waitFor } from "../support/wait.ts";
+
+const BACKOFF_BASE_MS = 1_000;
+let t: TestSim;
+let kubelet: Kubelet;
+let kubeletStopped = false;
+let logDir: string;
+
+beforeAll(async () => {
+  t = await startTestSim();
+  logDir = await mkdtemp(path.join(tmpdir(), "kubelet-"));
+  kubelet = await startKubelet({
+    server: t.sim.server,
+    caPem: t.sim.caPem,
+    token: t.sim.token,
+    logDir,
+    backoffBaseMs: BACKOFF_BASE_MS,
+    backoffMaxMs: 4 * BACKOFF_BASE_MS,
+    killGraceMs: 500,
+  });
+});
+afterAll(async () => {
+  if (!kubeletStopped) await kubelet.stop();
+  await t.close();
+  await rm(logDir, { recursive: true, force: true });
+});
+
+const pods = "/api/v1/namespaces/default/pods";
+// biome-ignore lint/suspicious/noExplicitAny: pod JSON as served
+type Pod = any;
+
+async function createPod(manifest: Pod): Promise<Pod> {
+  const { status, json } = await call(t.sim, "POST", pods, { body: manifest });
+  expect(status).toBe(201);
+  return json;
+}
+
+function getPod(name: string): Promise<Pod> {
+  return call(t.sim, "GET", `${pods}/${name}`).then((r) => r.json);
+}
+
+function waitForPod(name: string, what: string, predicate: (pod: Pod) => boolean): Promise<Pod> {
+  return waitFor(`${name}: ${what}`, async () => {
+    const pod = await getPod(name);
+    return predicate(pod) ? pod : undefined;
+  });
+}
+
+/** Members of the process group `pgid` (a container's processes: its shell and what the shell started). */
+function groupMembers(pgid: number): string[] {
+  const found = spawnSync("pgrep", ["-g", String(pgid)], { encoding: "utf8" });
+  return found.stdout.split("\n").filter(Boolean);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const shell = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
+  name,
+  image: "busybox",
+  command: ["sh", "-c", script],
+  ...extra,
+});
+
+describe("a pod with two init containers", () => {
+  test("runs them in order with downward-API env, then reports the main container running and the pod Ready", async () => {
+    const watch = await openWatch(t.sim, `${pods}?watch=true&fieldSelector=metadata.name%3Dtwo-inits`);
+    const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+    const mounts = { volumeMounts: [{ name: "work", mountPath: "/var/run/work" }] };
+    const created = await createPod({
+      metadata: {
+        name: "two-inits",
+        labels: { app: "demo" },
+        annotations: { "pod.boostport.com/vault-approle": "sample" },
+      },
+      spec: {
+        serviceAccountName: "demo-sa",
+        volumes: [{ name: "work", emptyDir: {} }],
+        initContainers: [
+          shell(
+            "first",
+            'echo "$POD_NAME $POD_NAMESPACE $POD_UID $POD_IP $ROLE $APP $SA $GREETING" > "$OUT/first.txt"',
+            {
+              ...mounts,
+              env: [
+                fieldRef("POD_NAME", "metadata.name"),
+                fieldRef("POD_NAMESPACE", "metadata.namespace"),
+                fieldRef("POD_UID", "metadata.uid"),
+                fieldRef("POD_IP", "status.podIP"),
+                fieldRef("ROLE", "metadata.annotations['pod.boostport.com/vault-approle']"),
+                fieldRef("APP", "metadata.labels['app']"),
+                fieldRef("SA", "spec.serviceAccountName"),
+                { name: "NAME_AGAIN", value: "$(POD_NAME)" },
+                { name: "GREETING", value: "hello-$(NAME_AGAIN)" },
+                { name: "OUT", value: "/var/run/work" },
+              ],
+            },
+          ),
+          shell("second", 'cat "$OUT/first.txt" > "$OUT/second.txt"; echo second-ran', {
+            ...mounts,
+            env: [{ name: "OUT", value: "/var/run/work" }],
+          }),
+        ],
+        containers: [{ name: "app", image: "app:1" }],
+      },
+    });
+    const pod = await waitForPod("two-inits", "Running", (p) => p.status.phase === "Running");
+    const uid = created.metadata.uid;
+    const podIP = pod.status.podIP;
+    expect(podIP).toMatch(/^127\.1\.\d+\.\d+$/);
+    expect(pod.status.podIPs).toEqual([{ ip: podIP }]);
+    expect(kubelet.podIpFor("default", "two-inits")).toBe(podIP);
+
+    const volume = kubelet.volumeDirFor("default", "two-inits", "work") ?? "";
+    const expected = `two-inits default ${uid} ${podIP} sample demo demo-sa hello-two-inits\n`;
+    expect(readFileSync(path.join(volume, "first.txt"), "utf8")).toBe(expected);
+    expect(readFileSync(path.join(volume, "second.txt"), "utf8")).toBe(expected);
+    const logs = kubelet.logPathsFor("default", "two-inits", "second");
+    expect(readFileSync(logs?.stdout ?? "", "utf8")).toBe("second-ran\n");
+
+    const [first, second] = pod.status.initContainerStatuses;
+    for (const status of [first, second]) {
+      expect(status.state.terminated).toMatchObject({ exitCode: 0, reason: "Completed" });
+      expect(status.ready).toBe(true);
+      expect(status.restartCount).toBe(0);
+    }
+    expect(second.state.terminated.startedAt >= first.state.terminated.finishedAt).toBe(true);
+    expect(pod.status.containerStatuses[0]).toMatchObject({ name: "app", ready: true, started: true });
+    expect(pod.status.containerStatuses[0].state.running.startedAt).toBeString();
+    const conditions = Object.fromEntries(pod.status.conditions.map((c: Pod) => [c.type, c.status]));
+    expect(conditions).toMatchObject({ Initialized: "True", Ready: "True", ContainersReady: "True" });
+
+    // The watch saw each init container go waiting -> running -> terminated, the first before the second.
+    const transitions: string[] = [];
+    for (;;) {
+      const event = (await watch.next()) as WatchEvent;
+      for (const status of event.object.status?.initContainerStatuses ?? []) {
+        const state = `${status.name}:${Object.keys(status.state)[0]}`;
+        if (transitions.at(-1) !== state && !transitions.includes(state)) transitions.push(state);
+      }
+      if (event.object.status?.phase === "Running") break;
+    }
+    watch.close();
+    expect(transitions.filter((s) => s.startsWith("first:"))).toEqual([
+      "first:waiting",
+      "first:running",
+      "first:terminated",
+    ]);
+    expect(transitions.indexOf("second:running")).toBeGreaterThan(transitions.indexOf("first:terminated"));
+  }, 90_000);
+});
+
+describe("pod IPs", () => {
+  test("every pod gets its own address", async () => {
+    const names = ["ip-a", "ip-b", "ip-c"];
+    for (const name of names)
+      await createPod({ metadata: { name }, spec: { containers: [{ name: "c", image: "i" }] } });
+    const ips = await Promise.all(
+      names.map((name) =>
+        waitForPod(name, "an IP", (p) => Boolean(p.status.podIP)).then((p) => p.status.podIP),
+      ),
+    );
+    expect(new Set(ips).size).toBe(3);
+  }, 90_000);
+});
+
+describe("a failing init container", () => {
+  test("is restarted with a doubling back-off, shows CrashLoopBackOff between runs, and finally succeeds", async () => {
+    const watch = await openWatch(t.sim, `${pods}?watch=true&fieldSelector=metadata.name%3Dflaky`);
+    await createPod({
+      metadata: { name: "flaky" },
+      spec: {
+        volumes: [{ name: "state", emptyDir: {} }],
+        initContainers: [
+          shell(
+            "flaky",
+            'n=$(cat "$D/count" 2>/dev/null || echo 0); n=$((n+1)); echo $n > "$D/count"; [ $n -ge 3 ]',
+            {
+              env: [{ name: "D", value: "/state" }],
+              volumeMounts: [{ name: "state", mountPath: "/state" }],
+            },
+          ),
+        ],
+        containers: [{ name: "app", image: "app:1" }],
+      },
+    });
+    const timeline: { state: string; at: number; status: Pod }[] = [];
+    for (;;) {
+      const event = (await watch.next(60_000)) as WatchEvent;
+      const status = event.object.status?.initContainerStatuses?.[0];
+      if (status) {
+        const [kind] = Object.keys(status.state);
+        const reason = status.state[kind as string]?.reason ?? "";
+        const state = `${kind}${reason ? `/${reason}` : ""}#${status.restartCount}`;
+        if (timeline.at(-1)?.state !== state) timeline.push({ state, at: performance.now(), status });
+      }
+      if (event.object.status?.phase === "Running") break;
+    }
+    watch.close();
+    expect(timeline.map((entry) => entry.state)).toEqual([
+      "waiting/PodInitializing#0",
+      "running#0",
+      "terminated/Error#0",
+      "waiting/CrashLoopBackOff#0",
+      "running#1",
+      "terminated/Error#1",
+      "waiting/CrashLoopBackOff#1",
+      "running#2",
+      "terminated/Completed#2",
+    ]);
+    const find = (state: string) =>
+      timeline.find((entry) => entry.state === state) as (typeof timeline)[number];
+    expect(find("terminated/Error#0").status.state.terminated.exitCode).toBe(1);
+    expect(find("waiting/CrashLoopBackOff#0").status.lastState.terminated).toMatchObject({
+      exitCode: 1,
+      reason: "Error",
+    });
+    expect(find("waiting/CrashLoopBackOff#0").status.state.waiting.message).toContain("back-off 1s");
+    expect(find("waiting/CrashLoopBackOff#1").status.state.waiting.message).toContain("back-off 2s");
+    // The restarts waited at least the back-off: base, then twice the base.
+    expect(find("running#1").at - find("terminated/Error#0").at).toBeGreaterThanOrEqual(BACKOFF_BASE_MS - 50);
+    expect(find("running#2").at - find("terminated/Error#1").at).toBeGreaterThanOrEqual(
+      2 * BACKOFF_BASE_MS - 50,
+    );
+  }, 90_000);
+
+  test("with restartPolicy Never fails the pod instead", async () => {
+    await createPod({
+      metadata: { name: "never" },
+      spec: {
+        restartPolicy: "Never",
+        initContainers: [shell("boom", "exit 7")],
+        containers: [{ name: "app", image: "a" }],
+      },
+    });
+    const pod = await waitForPod("never", "Failed", (p) => p.status.phase === "Failed");
+    expect(pod.status.initContainerStatuses[0].state.terminated).toMatchObject({
+      exitCode: 7,
+      reason: "Error",
+    });
+    expect(pod.status.initContainerStatuses[0].restartCount).toBe(0);
+  }, 90_000);
+
+  test("an env source the stand-in cannot provide is CreateContainerConfigError", async () => {
+    await createPod({
+      metadata: { name: "secret-env" },
+      spec: {
+        initContainers: [
+          shell("init", "true", {
+            env: [{ name: "S", valueFrom: { secretKeyRef: { name: "s", key: "k" } } }],
+          }),
+        ],
+        containers: [{ name: "app", image: "a" }],
+      },
+    });
+    const pod = await waitForPod("secret-env", "a config error", (p) =>
+      Boolean(p.status.initContainerStatuses?.[0]?.state.waiting?.reason === "CreateContainerConfigError"),
+    );
+    expect(pod.status.phase).toBe("Pending");
+  }, 90_000);
+});
+
+describe("deletion and shutdown", () => {
+  async function startSleeper(name: string): Promise<number> {
+    await createPod({
+      metadata: { name },
+      spec: {
+        volumes: [{ name: "scratch", emptyDir: {} }],
+        initContainers: [
+          shell("sleeper", "sleep 300; echo never", { volumeMounts: [{ name: "scratch", mountPath: "/s" }] }),
+        ],
+        containers: [{ name: "app", image: "a" }],
+      },
+    });
+    const pod = await waitForPod(name, "its init container running", (p) =>
+      Boolean(p.status.initContainerStatuses?.[0]?.state.running),
+    );
+    const pid = Number(String(pod.status.initContainerStatuses[0].containerID).replace("kube-sim://", ""));
+    expect(alive(pid)).toBe(true);
+    // `sh -c "sleep 300; echo never"` keeps a child: the shell and its sleep share the container's group.
+    await waitFor("the sleep child to start", () => groupMembers(pid).length >= 2);
+    return pid;
+  }
+
+  test("deleting a pod kills its process and frees its address and volumes", async () => {
+    const pid = await startSleeper("doomed");
+    expect(kubelet.runningPids()).toContain(pid);
+    const volume = kubelet.volumeDirFor("default", "doomed", "scratch") ?? "";
+    expect(existsSync(volume)).toBe(true);
+    await call(t.sim, "DELETE", `${pods}/doomed`);
+    await waitFor(
+      "the init process and its child to die",
+      () => !alive(pid) && groupMembers(pid).length === 0,
+    );
+    await waitFor("the kubelet to forget the pod", () => kubelet.podIpFor("default", "doomed") === undefined);
+    await waitFor("the volume to be removed", () => !existsSync(volume));
+    expect(kubelet.runningPids()).not.toContain(pid);
+  }, 90_000);
+
+  test("stop() kills every process the kubelet started", async () => {
+    const pid = await startSleeper("left-running");
+    await kubelet.stop();
+    kubeletStopped = true;
+    expect(alive(pid)).toBe(false);
+    expect(groupMembers(pid)).toEqual([]);
+  }, 90_000);
+});
