@@ -68,6 +68,7 @@ export class Raft {
     const storage = this.config.storage;
     const { hardState, confState } = storage.initialState();
     this.log = new RaftLog(storage, this.config.applied);
+    this.log.onDiscard = (index) => this.withdrawAcknowledgements(index);
     let conf = confState;
     let term = hardState.term;
     const empty =
@@ -209,6 +210,17 @@ export class Raft {
   }
 
   // ---- output helpers used by the role modules ----
+
+  /**
+   * Entries from `index` on were replaced before they reached the disk, so queued acknowledgements
+   * covering them would be lies once sent: a leader of the older term could count them toward a commit.
+   * Dropping a message is always safe (the network may lose it anyway).
+   */
+  private withdrawAcknowledgements(index: number): void {
+    this.messages = this.messages.filter(
+      (m) => !(m.type === MessageType.AppendResponse && !m.reject && m.index >= index),
+    );
+  }
 
   send(init: MessageInit): void {
     this.messages.push(message({ term: this.term, ...init, from: this.id }));

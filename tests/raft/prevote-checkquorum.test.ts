@@ -76,6 +76,20 @@ describe("leader lease", () => {
     expect(newLeaderAt).toBeGreaterThan(leaseEndedAt);
   });
 
+  test("a stopped leader (SIGSTOP) has no lease after resuming, and follows the new leader", () => {
+    const cluster = clusterLedBy("a");
+    cluster.pause("a");
+    const next = cluster.electLeader();
+    expect(next).not.toBe("a");
+    // Resuming catches up the missed ticks first: the lease is void before anything else runs.
+    const a = cluster.node("a");
+    for (let i = 0; i < ELECTION_TICKS; i++) a.tick();
+    expect(a.status().leaseValid).toBe(false);
+    cluster.resume("a");
+    cluster.ticks(3);
+    expect(cluster.node("a").status()).toMatchObject({ role: "follower", leaderId: next });
+  });
+
   test("the lease is only held by a leader with recent quorum contact, and a single node holds its own", () => {
     const cluster = clusterLedBy("a");
     expect(cluster.node("b").status().leaseValid).toBe(false);

@@ -95,6 +95,58 @@ describe("Ready / advance", () => {
     expect(storage.lastIndex()).toBe(1);
   });
 
+  test("an acknowledgement is withdrawn if its entries are replaced before they reach the disk", () => {
+    const storage = new MemoryStorage();
+    const follower = createNode({
+      id: "b",
+      peers: ["a", "b", "c"],
+      storage,
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      random: createSeededRandom(3),
+    });
+    drain(follower, storage);
+    const entry = (index: number, term: number) => ({
+      index,
+      term,
+      type: 0 as const,
+      data: encode(`${index}@${term}`),
+    });
+    // Term 2 leader a sends 2..4; the ack for 4 is queued, nothing is persisted yet...
+    follower.step(
+      message({
+        type: MessageType.Append,
+        from: "a",
+        to: "b",
+        term: 2,
+        index: 1,
+        logTerm: 1,
+        entries: [entry(2, 2), entry(3, 2), entry(4, 2)],
+        commit: 1,
+      }),
+    );
+    // ...then term 3 leader c replaces 3..4 before the host ran the Ready.
+    follower.step(
+      message({
+        type: MessageType.Append,
+        from: "c",
+        to: "b",
+        term: 3,
+        index: 2,
+        logTerm: 2,
+        entries: [entry(3, 3)],
+        commit: 1,
+      }),
+    );
+    const rd = follower.ready();
+    const acks = rd.messages
+      .filter((m) => m.type === MessageType.AppendResponse && !m.reject)
+      .map((m) => [m.to, m.index]);
+    // Sending "a: I have 4" would let a count an entry b never stored toward a commit in term 2.
+    expect(acks).toEqual([["c", 3]]);
+    expect(rd.entries.map((e) => `${e.index}@${e.term}`)).toEqual(["2@2", "3@3"]);
+  });
+
   test("step and tick may run between ready() and advance(); their output waits for the next Ready", () => {
     const { node, storage } = singleNode();
     drain(node, storage);

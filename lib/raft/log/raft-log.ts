@@ -17,6 +17,8 @@ export class RaftLog {
   committed: number;
   /** Highest index handed to the host to apply and acknowledged by advance(). */
   applied: number;
+  /** Told when entries from `index` on are discarded before the host could make them durable. */
+  onDiscard: (index: number) => void = () => {};
 
   constructor(
     readonly storage: Storage,
@@ -118,6 +120,7 @@ export class RaftLog {
     if (first.index - 1 < this.committed) {
       throw new Error(`raft: appending at ${first.index} would overwrite committed index ${this.committed}`);
     }
+    if (first.index <= this.lastIndex()) this.onDiscard(first.index);
     this.unstable.truncateAndAppend(entries);
     return this.lastIndex();
   }
@@ -194,6 +197,7 @@ export class RaftLog {
   }
 
   restore(snapshot: Snapshot): void {
+    if (snapshot.metadata.index < this.lastIndex()) this.onDiscard(snapshot.metadata.index + 1);
     this.committed = snapshot.metadata.index;
     this.unstable.restore(snapshot);
   }

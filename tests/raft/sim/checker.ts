@@ -4,7 +4,7 @@
  * - log matching: an (index, term) pair always names the same entry with the same predecessor term;
  * - leader completeness: every committed entry is in the log of every leader of a later term;
  * - state-machine safety: every node has the same state (hash chain) after applying index i;
- * - lease safety: at most one node holds a valid leader lease at any instant;
+ * - lease safety: at most one running node holds a valid leader lease at any instant;
  * - persistence before acknowledgement: an acknowledgement never covers entries that are not durable;
  * - each node's assertInvariants().
  */
@@ -99,7 +99,8 @@ export class SafetyChecker implements ClusterObserver {
         this.violate(`${simNode.id}: ${error instanceof Error ? error.message : String(error)}`);
       }
       const status = node.status();
-      if (status.leaseValid) leasesHeld = [...leasesHeld, simNode.id];
+      // A stopped process cannot act on its lease; it re-checks it after catching up its ticks.
+      if (status.leaseValid && !this.cluster.paused.has(simNode.id)) leasesHeld = [...leasesHeld, simNode.id];
       if (status.role !== "leader") continue;
       const previous = this.leaderOfTerm.get(status.term);
       if (previous === undefined) {

@@ -66,6 +66,8 @@ export class SimCluster {
   readonly electionTicks: number;
   /** Nodes whose host is stuck in a write: they receive messages, but their Ready is not processed. */
   readonly stalled = new Set<NodeId>();
+  /** Nodes whose process is stopped (SIGSTOP): no ticks, no Ready loop, messages wait in an inbox. */
+  readonly paused = new Map<NodeId, { readonly since: number; readonly inbox: Message[] }>();
 
   constructor(readonly options: ClusterOptions) {
     this.random = createSeededRandom(options.seed);
@@ -111,6 +113,7 @@ export class SimCluster {
       simNode.storage.applyUpdate({ snapshot: rd.snapshot, entries: rd.entries.slice(0, kept) });
     }
     simNode.node = undefined;
+    this.paused.delete(id);
   }
 
   restart(id: NodeId): void {
@@ -141,11 +144,30 @@ export class SimCluster {
     });
   }
 
+  pause(id: NodeId): void {
+    if (this.get(id).up && !this.paused.has(id)) this.paused.set(id, { since: this.network.now, inbox: [] });
+  }
+
+  /**
+   * SIGCONT: the host first catches up the ticks it missed (it ticks by elapsed monotonic time, as
+   * lib/raft requires), so a stale lease has expired before it handles anything that arrived meanwhile.
+   */
+  resume(id: NodeId): void {
+    const pause = this.paused.get(id);
+    if (pause === undefined) return;
+    this.paused.delete(id);
+    const node = this.get(id).node;
+    for (let missed = pause.since; missed < this.network.now; missed++) node?.tick();
+    for (const message of pause.inbox) this.deliver(message);
+    this.stabilize();
+  }
+
   /** One simulated tick for every live node (or `only`), then delivery until quiet. */
   tick(only?: readonly NodeId[]): void {
     this.network.now++;
     for (const simNode of this.nodes.values()) {
       if (only !== undefined && !only.includes(simNode.id)) continue;
+      if (this.paused.has(simNode.id)) continue;
       simNode.node?.tick();
     }
     this.stabilize();
@@ -161,7 +183,7 @@ export class SimCluster {
       let busy = false;
       for (const simNode of this.nodes.values()) {
         const node = simNode.node;
-        if (!this.stalled.has(simNode.id) && node?.hasReady()) {
+        if (!this.stalled.has(simNode.id) && !this.paused.has(simNode.id) && node?.hasReady()) {
           this.handleReady(simNode, node);
           busy = true;
         }
@@ -176,7 +198,9 @@ export class SimCluster {
   }
 
   deliver(message: Message): void {
-    this.nodes.get(message.to)?.node?.step(message);
+    const pause = this.paused.get(message.to);
+    if (pause !== undefined) pause.inbox.push(message);
+    else this.nodes.get(message.to)?.node?.step(message);
   }
 
   private handleReady(simNode: SimNode, node: RawNode): void {
@@ -215,10 +239,11 @@ export class SimCluster {
     return this.ids().filter((id) => this.get(id).node?.status().role === "leader");
   }
 
-  /** The live leader with the highest term, if any. */
+  /** The running (not stopped) leader with the highest term, if any. */
   leader(): NodeId | undefined {
     let best: { id: NodeId; term: number } | undefined;
     for (const id of this.leaders()) {
+      if (this.paused.has(id)) continue;
       const term = this.node(id).status().term;
       if (best === undefined || term > best.term) best = { id, term };
     }

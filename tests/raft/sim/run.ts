@@ -1,7 +1,7 @@
 /**
  * The seeded randomized simulation: one seed fixes the cluster size, fault rates and every event, so
  * a failing seed replays exactly. A run is a chaos phase (proposals, crashes with torn writes,
- * restarts, partitions, membership changes, leadership transfers, compaction, lossy network) checked
+ * restarts, SIGSTOP-style pauses, partitions, membership changes, leadership transfers, compaction, lossy network) checked
  * after every step, then a heal phase that must elect a leader and commit a value within bounds.
  */
 import type { NodeId } from "../../../lib/raft/index.ts";
@@ -83,7 +83,13 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
         changePartition();
       } else if (roll < 0.375) {
         if (leader !== undefined) changeMembership(leader);
-      } else if (roll < 0.38) {
+      } else if (roll < 0.385) {
+        const victim = pick(up());
+        if (victim !== undefined) cluster.pause(victim);
+      } else if (roll < 0.4) {
+        const sleeper = pick([...cluster.paused.keys()]);
+        if (sleeper !== undefined) cluster.resume(sleeper);
+      } else if (roll < 0.405) {
         const target = leader === undefined ? undefined : pick(cluster.node(leader).status().conf.voters);
         if (leader !== undefined && target !== undefined) cluster.node(leader).transferLeadership(target);
       }
@@ -139,6 +145,7 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     if (violations().length > 0) return;
     cluster.network.heal();
     cluster.network.faults = { dropRate: 0, duplicateRate: 0, maxDelay: cluster.network.faults.maxDelay };
+    for (const id of everyone()) cluster.resume(id);
     for (const id of everyone()) cluster.restart(id);
     for (let tick = 0; tick <= LIVENESS_BOUND_TICKS; tick++) {
       const leader = cluster.leader();
