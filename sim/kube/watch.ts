@@ -85,7 +85,11 @@ export class WatchHub {
             (object.metadata as JsonObject | undefined)?.namespace === request.namespace) &&
           request.labels(labelsOf(object)) &&
           request.fields(object);
+        const from = request.resourceVersion;
+        const startRevision = from && from !== "0" ? Number(from) : this.cluster.resourceVersion;
         const deliver = (change: Change) => {
+          // A watch from a future resourceVersion waits for it: nothing at or before it is sent.
+          if (change.revision <= startRevision) return;
           const now = matches(change.object);
           const before = change.type !== "ADDED" && matches(change.previous);
           if (change.type === "DELETED") {
@@ -103,7 +107,6 @@ export class WatchHub {
             },
           });
         try {
-          const from = request.resourceVersion;
           if (!from || from === "0") {
             for (const object of this.cluster.list(request.type.plural, request.namespace))
               if (matches(object)) send("ADDED", object);

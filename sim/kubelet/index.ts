@@ -59,6 +59,8 @@ export interface Kubelet {
 }
 
 const HOST_IP = "127.0.0.1";
+const STATUS_PATCH_ATTEMPTS = 20;
+const STATUS_PATCH_RETRY_MS = 250;
 
 function kubeConfigFor(options: KubeletOptions): KubeConfig {
   const config = new KubeConfig();
@@ -83,18 +85,26 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
 
   const patchStatus = async (namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone"> => {
     const url = `${options.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/status`;
-    const response = await http.fetch(url, {
-      method: "PATCH",
-      headers: {
-        authorization: `Bearer ${options.token}`,
-        "content-type": "application/strategic-merge-patch+json",
-      },
-      body: JSON.stringify({ status }),
-    });
-    if (response.status === 404) return "gone";
-    if (!response.ok)
-      log.warn("pod status patch refused", { pod: `${namespace}/${name}`, status: response.status });
-    return "ok";
+    // The API server may be briefly unreachable (chaos tests restart it); a kubelet keeps trying.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await http.fetch(url, {
+          method: "PATCH",
+          headers: {
+            authorization: `Bearer ${options.token}`,
+            "content-type": "application/strategic-merge-patch+json",
+          },
+          body: JSON.stringify({ status }),
+        });
+        if (response.status === 404) return "gone";
+        if (!response.ok)
+          log.warn("pod status patch refused", { pod: `${namespace}/${name}`, status: response.status });
+        return "ok";
+      } catch (error) {
+        if (stopped || attempt >= STATUS_PATCH_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, STATUS_PATCH_RETRY_MS));
+      }
+    }
   };
 
   const deps = {

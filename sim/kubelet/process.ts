@@ -26,6 +26,22 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+const GROUP_REAP_MS = 2_000;
+
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function groupGone(pgid: number, withinMs: number): Promise<void> {
+  const until = Date.now() + withinMs;
+  while (groupExists(pgid) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 export function startProcess(
   argv: string[],
   env: Record<string, string>,
@@ -63,8 +79,9 @@ export function startProcess(
           const timer = setTimeout(() => signalGroup(pid, "SIGKILL"), graceMs);
           const code = await exited;
           clearTimeout(timer);
-          // Children the container left in its group go too.
+          // Children the container left in its group go too, and stop() returns only once they are gone.
           signalGroup(pid, "SIGKILL");
+          await groupGone(pid, graceMs + GROUP_REAP_MS);
           return code;
         },
       });
