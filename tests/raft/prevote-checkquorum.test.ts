@@ -76,6 +76,25 @@ describe("leader lease", () => {
     expect(newLeaderAt).toBeGreaterThan(leaseEndedAt);
   });
 
+  test("the lease margin absorbs 10% clock drift; far larger drift breaks the lease assumption", () => {
+    const overlapTicks = (leaderRate: number, followerRate: number): number => {
+      const cluster = clusterLedBy("a");
+      cluster.clockRates.set("a", leaderRate);
+      for (const id of ["b", "c"]) cluster.clockRates.set(id, followerRate);
+      cluster.ticks(5);
+      cluster.network.isolate("a", cluster.ids());
+      let overlap = 0;
+      for (let tick = 0; tick < 6 * ELECTION_TICKS; tick++) {
+        cluster.tick();
+        if (cluster.ids().filter((id) => cluster.node(id).status().leaseValid).length > 1) overlap++;
+      }
+      expect(cluster.leaders().some((id) => id !== "a")).toBe(true);
+      return overlap;
+    };
+    expect(overlapTicks(0.9, 1.1)).toBe(0);
+    expect(overlapTicks(0.6, 1.4)).toBeGreaterThan(0);
+  });
+
   test("a stopped leader (SIGSTOP) has no lease after resuming, and follows the new leader", () => {
     const cluster = clusterLedBy("a");
     cluster.pause("a");

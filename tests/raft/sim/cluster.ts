@@ -66,6 +66,9 @@ export class SimCluster {
   readonly electionTicks: number;
   /** Nodes whose host is stuck in a write: they receive messages, but their Ready is not processed. */
   readonly stalled = new Set<NodeId>();
+  /** Clock rate per node (ticks per simulated tick, default 1): models drift between machines. */
+  readonly clockRates = new Map<NodeId, number>();
+  private readonly clockDebt = new Map<NodeId, number>();
   /** Nodes whose process is stopped (SIGSTOP): no ticks, no Ready loop, messages wait in an inbox. */
   readonly paused = new Map<NodeId, { readonly since: number; readonly inbox: Message[] }>();
 
@@ -168,7 +171,10 @@ export class SimCluster {
     for (const simNode of this.nodes.values()) {
       if (only !== undefined && !only.includes(simNode.id)) continue;
       if (this.paused.has(simNode.id)) continue;
-      simNode.node?.tick();
+      const debt = (this.clockDebt.get(simNode.id) ?? 0) + (this.clockRates.get(simNode.id) ?? 1);
+      let owed = Math.floor(debt);
+      this.clockDebt.set(simNode.id, debt - owed);
+      while (owed-- > 0) simNode.node?.tick();
     }
     this.stabilize();
   }

@@ -46,6 +46,10 @@ export function runSimulation(options: SimulationOptions): SimulationResult {
     duplicateRate: random.next() * 0.05,
     maxDelay: random.int(4),
   };
+  // Half the seeds run clocks up to 10% fast or slow: the lease keeps a margin for that much drift.
+  if (random.next() < 0.5) {
+    for (const id of [...voters, ...spares]) cluster.clockRates.set(id, 0.9 + random.next() * 0.2);
+  }
   Object.assign(cluster.options, { compactAfter: random.next() < 0.7 ? 3 + random.int(30) : 0 });
   // Some seeds propose rarely: idle logs let stale nodes win votes, which exercises the lease rules.
   const proposeRate = random.next() < 0.5 ? 0.02 : 0.3;
