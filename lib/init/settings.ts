@@ -25,6 +25,8 @@ export interface InitSettings {
   /** CONTROLLER_CA_CERT's contents; undefined means the push is unauthenticated. */
   controllerCaPem: string | undefined;
   logLevel: LogLevel;
+  /** Valid but risky settings lib/config noticed (e.g. plain http to Vault), logged at start-up. */
+  configWarnings?: string[];
 }
 
 export function credentialModeOf(retrieveToken: boolean, unwrapSecret: boolean): CredentialMode {

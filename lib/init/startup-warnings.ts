@@ -5,7 +5,7 @@
 import type { InitSettings } from "./settings.ts";
 
 export function startupWarnings(settings: InitSettings): string[] {
-  const warnings: string[] = [];
+  const warnings: string[] = [...(settings.configWarnings ?? [])];
   if (settings.controllerCaPem === undefined) {
     warnings.push(
       "CONTROLLER_CA_CERT is not set: the push is UNAUTHENTICATED, anyone who can reach this pod may push to it, and CAs sent in a push are ignored. Set CONTROLLER_CA_CERT to the controller's CA.",

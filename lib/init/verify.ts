@@ -55,7 +55,8 @@ export function checkWrapping(
     };
   }
   const expiresAt = info.creationTime.getTime() + info.creationTtlSeconds * 1000;
-  if (expiresAt <= now.getTime()) {
+  // Written as "not after" so that an unparseable creation time (NaN) counts as expired, never as valid.
+  if (!(expiresAt > now.getTime())) {
     return {
       reason: "wrapping-token-expired",
       error: `the wrapping token expired at ${new Date(expiresAt).toISOString()}`,
