@@ -1,9 +1,12 @@
 // The stand-in's storage core (pure): one revision counter, per-type history, old states, compaction.
 // Mirrors the etcd behaviour described in https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-versions
 // (resourceVersion from a single counter; older versions answer 410 once compacted).
-import { expect, test } from "bun:test";
+import { expect, setDefaultTimeout, test } from "bun:test";
 import { Cluster } from "../../sim/kube/cluster.ts";
 import { ApiError } from "../../sim/kube/status.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 const pod = (name: string, label = "1") => ({
   metadata: { name, namespace: "default", labels: { v: label } },

@@ -2,7 +2,7 @@
 // @kubernetes/client-node 1.4.0's TLS settings (private CA, bearer token file) work inside a compiled binary, with
 // in-cluster service-account auth (KubeConfig.loadFromCluster,
 // https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/#without-using-a-proxy).
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -11,6 +11,9 @@ import { createInterface } from "node:readline";
 import { waitFor } from "../support/wait.ts";
 import { call, podManifest, startTestSim, type TestSim } from "./helpers.ts";
 import { writeServiceAccount } from "./informer-support.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 const repo = path.resolve(import.meta.dir, "../..");
 let t: TestSim;

@@ -1,8 +1,11 @@
 // CRUD on core/v1 objects and the Status errors a real API server returns.
 // Follows https://kubernetes.io/docs/reference/using-api/api-concepts/ (resource URIs, verbs, create/update
 // semantics) and https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/ (Status shape).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { call, podManifest, startTestSim, type TestSim } from "./helpers.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 let t: TestSim;
 beforeAll(async () => {

@@ -3,12 +3,15 @@
 // Follows https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes (re-watch from
 // the last resourceVersion after a dropped connection; re-list after 410 Gone) and
 // https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/ (service-account token + CA).
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import path from "node:path";
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from "@kubernetes/client-node";
 import { waitFor } from "../support/wait.ts";
 import { call, podManifest, startTestSim, type TestSim } from "./helpers.ts";
 import { writeServiceAccount } from "./informer-support.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 let t: TestSim;
 let informer: ReturnType<typeof makeInformer<V1Pod>>;

@@ -3,10 +3,13 @@
 // merge patch: lists merged by patchMergeKey, `$patch` directives), RFC 7386 (merge patch), RFC 6902 (JSON patch),
 // https://kubernetes.io/docs/reference/using-api/api-concepts/#patch-and-apply and the pods/status subresource of
 // https://kubernetes.io/docs/reference/kubernetes-api/workload-resources/pod-v1/.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { applyStrategicMergePatch } from "../../sim/kube/patch/index.ts";
 import { pods as podType } from "../../sim/kube/resources/pods.ts";
 import { call, startTestSim, type TestSim } from "./helpers.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 let t: TestSim;
 beforeAll(async () => {

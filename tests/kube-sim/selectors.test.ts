@@ -2,10 +2,13 @@
 // Follows https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/ (label selector syntax),
 // https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors/ (supported fields, errors) and
 // https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks (limit/continue).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { parseFieldSelector, parseLabelSelector } from "../../sim/kube/selectors/index.ts";
 import { ApiError } from "../../sim/kube/status.ts";
 import { call, podManifest, startTestSim, type TestSim } from "./helpers.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 describe("label selector parsing", () => {
   const labels = { app: "web", tier: "front", env: "prod" };

@@ -1,8 +1,11 @@
 // Watch semantics. Follows https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes
 // (watch from a resourceVersion, 410 Gone once history is compacted), #watch-bookmarks, and
 // https://kubernetes.io/docs/reference/using-api/api-concepts/#semantics-for-watch (resourceVersion unset/"0"/N).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { call, openWatch, podManifest, startTestSim, type TestSim, type WatchReader } from "./helpers.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 let t: TestSim;
 const open: WatchReader[] = [];

@@ -4,7 +4,7 @@
 // https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts (exponential back-off,
 // CrashLoopBackOff) and https://kubernetes.io/docs/tasks/inject-data-application/environment-variable-expose-pod-information/
 // (downward API env).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -13,6 +13,9 @@ import path from "node:path";
 import { type Kubelet, startKubelet } from "../../sim/kubelet/index.ts";
 import { call, openWatch, startTestSim, type TestSim, type WatchEvent } from "../kube-sim/helpers.ts";
 import { waitFor } from "../support/wait.ts";
+
+// Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
+setDefaultTimeout(60_000);
 
 const BACKOFF_BASE_MS = 1_000;
 let t: TestSim;
