@@ -1,0 +1,123 @@
+// The init container's environment: defaults, each variable's failure, the RETRIEVE_TOKEN/UNWRAP_SECRET rule.
+import { describe, expect, test } from "bun:test";
+import { ConfigError, formatConfigError, loadInitConfig } from "../../lib/config/index.ts";
+
+const ROLE_ID = "6f8a3e2c-role-id-is-a-secret-1b2c";
+
+function problemsOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadInitConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("loadInitConfig", () => {
+  test("defaults: the original's token path, 5m timeout, all interfaces on 50000", () => {
+    expect(loadInitConfig({ VAULT_ROLE_ID: ROLE_ID })).toEqual({
+      roleId: ROLE_ID,
+      tokenPath: "/var/run/secrets/boostport.com/vault-token",
+      credentialsDir: "/var/run/secrets/boostport.com",
+      retrieveToken: true,
+      unwrapSecret: true,
+      timeoutMs: 300_000,
+      logLevel: "info",
+      listen: { hostname: "::", port: 50000 },
+      warnings: [],
+    });
+  });
+
+  test("every variable set", () => {
+    const config = loadInitConfig({
+      VAULT_ROLE_ID: ROLE_ID,
+      TOKEN_PATH: "/creds/token",
+      CREDENTIALS_PATH: "/creds/other/",
+      RETRIEVE_TOKEN: "false",
+      UNWRAP_SECRET: "FALSE",
+      TIMEOUT: "90",
+      LOG_LEVEL: "warn",
+      VAULT_ADDR: "https://vault:8200",
+      VAULT_CACERT: "/etc/vault/ca.crt",
+      VAULT_ROLE_NAME: "sample-app",
+      LISTEN_ADDRESS: "127.1.0.5:50000",
+      POD_IP: "127.1.0.5",
+      CONTROLLER_CA_CERT: "/etc/kv/controller-ca.crt",
+    });
+    expect(config).toEqual({
+      roleId: ROLE_ID,
+      tokenPath: "/creds/token",
+      credentialsDir: "/creds/other",
+      retrieveToken: false,
+      unwrapSecret: false,
+      timeoutMs: 90_000,
+      logLevel: "warn",
+      vaultAddr: "https://vault:8200",
+      vaultCaCertPath: "/etc/vault/ca.crt",
+      expectedRole: "sample-app",
+      listen: { hostname: "127.1.0.5", port: 50000 },
+      podIp: "127.1.0.5",
+      controllerCaCertPath: "/etc/kv/controller-ca.crt",
+      warnings: [],
+    });
+  });
+
+  test("CREDENTIALS_PATH defaults to the token's directory", () => {
+    expect(loadInitConfig({ VAULT_ROLE_ID: ROLE_ID, TOKEN_PATH: "/a/b/token" }).credentialsDir).toBe("/a/b");
+  });
+
+  test("UNWRAP_SECRET=false needs RETRIEVE_TOKEN=false", () => {
+    const error = problemsOf({ VAULT_ROLE_ID: ROLE_ID, UNWRAP_SECRET: "no" });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]?.variable).toBe("UNWRAP_SECRET");
+    expect(error.problems[0]?.fix).toContain("RETRIEVE_TOKEN=false");
+  });
+
+  test("plain http Vault elsewhere than loopback warns", () => {
+    const config = loadInitConfig({ VAULT_ROLE_ID: ROLE_ID, VAULT_ADDR: "http://vault.example:8200" });
+    expect(config.warnings.join()).toContain("plain http");
+  });
+
+  const failures: [string, Record<string, string>, RegExp][] = [
+    ["VAULT_ROLE_ID", { VAULT_ROLE_ID: " " }, /not set.*role_id/],
+    ["VAULT_ROLE_ID", { VAULT_ROLE_ID: `${ROLE_ID} ${ROLE_ID}` }, /whitespace/],
+    ["TOKEN_PATH", { TOKEN_PATH: "/creds/" }, /directory/],
+    ["RETRIEVE_TOKEN", { RETRIEVE_TOKEN: "nope" }, /not a boolean/],
+    ["UNWRAP_SECRET", { UNWRAP_SECRET: "y" }, /not a boolean/],
+    ["TIMEOUT", { TIMEOUT: "soon" }, /not a duration/],
+    ["TIMEOUT", { TIMEOUT: "0" }, /shorter than the minimum/],
+    ["LOG_LEVEL", { LOG_LEVEL: "trace" }, /not a log level/],
+    ["VAULT_ADDR", { VAULT_ADDR: "https://vault:8200/ui" }, /path/],
+    ["VAULT_CACERT", { VAULT_CACERT: "/etc/vault/" }, /directory/],
+    ["VAULT_ROLE_NAME", { VAULT_ROLE_NAME: "a/b" }, /not a valid AppRole name/],
+    ["VAULT_ROLE_NAME", { VAULT_ROLE_NAME: ".." }, /path step/],
+    ["LISTEN_ADDRESS", { LISTEN_ADDRESS: "50000" }, /host:port/],
+    ["POD_IP", { POD_IP: "pod" }, /not an IPv4 or IPv6/],
+    ["CONTROLLER_CA_CERT", { CONTROLLER_CA_CERT: "/etc/kv/" }, /directory/],
+  ];
+  for (const [variable, env, expected] of failures)
+    test(`${variable}: ${JSON.stringify(env).slice(0, 60)}`, () => {
+      const error = problemsOf({ VAULT_ROLE_ID: ROLE_ID, ...env });
+      const found = error.problems.filter((p) => p.variable === variable);
+      expect(found).toHaveLength(1);
+      expect(`${found[0]?.problem} ${found[0]?.fix}`).toMatch(expected);
+    });
+
+  test("all problems at once; the role_id is never echoed", () => {
+    const error = problemsOf({
+      VAULT_ROLE_ID: `${ROLE_ID}\n${ROLE_ID}x`,
+      TIMEOUT: "soon",
+      LOG_LEVEL: "x",
+      POD_IP: "y",
+    });
+    expect(error.problems.map((p) => p.variable)).toEqual([
+      "VAULT_ROLE_ID",
+      "TIMEOUT",
+      "LOG_LEVEL",
+      "POD_IP",
+    ]);
+    expect(formatConfigError(error)).not.toContain(ROLE_ID);
+    expect(formatConfigError(error)).toContain("invalid init container configuration (4 problems)");
+  });
+});
