@@ -2,19 +2,13 @@
 import { describe, expect, test } from "bun:test";
 import {
   APPROLE_ANNOTATION,
-  ConfigError,
   INIT_CONTAINER_ANNOTATION,
   parsePodAnnotations,
 } from "../../lib/config/index.ts";
+import { configErrorOf } from "./support.ts";
 
 function problems(annotations: Record<string, string>) {
-  try {
-    parsePodAnnotations(annotations);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
+  return configErrorOf(() => parsePodAnnotations(annotations)).problems;
 }
 
 describe("parsePodAnnotations", () => {

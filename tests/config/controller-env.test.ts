@@ -2,12 +2,13 @@
 import { describe, expect, test } from "bun:test";
 import {
   CONFIG_EXIT_CODE,
-  ConfigError,
+  type ConfigError,
   type ControllerConfig,
   formatConfigError,
   loadControllerConfig,
   namespaceWatched,
 } from "../../lib/config/index.ts";
+import { configErrorOf } from "./support.ts";
 
 const TOKEN = "hvs.CAESIJ-secret-token-value-do-not-print";
 const CLUSTER_KEY = "c2VjcmV0LWNsdXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmctZW5vdWdo";
@@ -28,13 +29,7 @@ function load(overrides: Record<string, string | undefined>): ControllerConfig {
 }
 
 function problemsOf(overrides: Record<string, string | undefined>): ConfigError {
-  try {
-    load(overrides);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
+  return configErrorOf(() => load(overrides));
 }
 
 function problemFor(overrides: Record<string, string | undefined>, variable: string): string {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, loadAllowList, parseAllowList, readPemFile } from "../../lib/config/index.ts";
 import { createCertificateAuthority } from "../../lib/tls/index.ts";
+import { configErrorOfAsync } from "./support.ts";
 
 let dir: string;
 let caPem: string;
@@ -30,16 +31,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function configError(promise: Promise<unknown>): Promise<ConfigError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
-
 describe("readPemFile", () => {
   test("reads a certificate and a key", async () => {
     expect(await readPemFile("VAULT_CACERT", join(dir, "ca.crt"))).toBe(caPem);
@@ -56,7 +47,7 @@ describe("readPemFile", () => {
   ];
   for (const [variable, file, kind, expected] of failures)
     test(`${variable}=${file} as ${kind}`, async () => {
-      const error = await configError(
+      const error = await configErrorOfAsync(
         readPemFile(variable, join(dir, file), kind as "certificate" | "private key"),
       );
       expect(error.problems).toHaveLength(1);
@@ -87,10 +78,10 @@ describe("loadAllowList", () => {
   });
 
   test("a bad or missing file is a ConfigError naming ALLOWED_ROLES_FILE", async () => {
-    const bad = await configError(loadAllowList({ kind: "file", path: join(dir, "bad-allowed") }));
+    const bad = await configErrorOfAsync(loadAllowList({ kind: "file", path: join(dir, "bad-allowed") }));
     expect(bad.problems[0]?.variable).toContain("ALLOWED_ROLES_FILE");
     expect(bad.problems[0]?.problem).toContain("line 1");
-    const missing = await configError(loadAllowList({ kind: "file", path: join(dir, "nope") }));
+    const missing = await configErrorOfAsync(loadAllowList({ kind: "file", path: join(dir, "nope") }));
     expect(missing.problems[0]).toMatchObject({ variable: "ALLOWED_ROLES_FILE" });
     expect(missing.problems[0]?.problem).toContain("does not exist");
   });

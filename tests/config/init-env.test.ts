@@ -1,18 +1,13 @@
 // The init container's environment: defaults, each variable's failure, the RETRIEVE_TOKEN/UNWRAP_SECRET rule.
 import { describe, expect, test } from "bun:test";
-import { ConfigError, formatConfigError, loadInitConfig } from "../../lib/config/index.ts";
-
-const ROLE_ID = "6f8a3e2c-role-id-is-a-secret-1b2c";
+import { type ConfigError, formatConfigError, loadInitConfig } from "../../lib/config/index.ts";
+import { configErrorOf } from "./support.ts";
 
 function problemsOf(env: Record<string, string | undefined>): ConfigError {
-  try {
-    loadInitConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
+  return configErrorOf(() => loadInitConfig(env));
 }
+
+const ROLE_ID = "6f8a3e2c-role-id-is-a-secret-1b2c";
 
 describe("loadInitConfig", () => {
   test("defaults: the original's token path, 5m timeout, all interfaces on 50000", () => {
