@@ -41,6 +41,10 @@ export interface RecoveryReport {
 export class FileStorage extends MemoryStorage {
   private writes: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Bytes of whole records in `log`: a failed append is cut back to this, so no torn record ends up mid-file. */
+  private logBytes = 0;
+  /** Set when the log could not be repaired after a failed write; every later write refuses. */
+  private broken: Error | undefined;
 
   private constructor(
     readonly dir: string,
@@ -65,6 +69,7 @@ export class FileStorage extends MemoryStorage {
       await handle.sync();
     }
     const storage = new FileStorage(dir, handle, { truncatedTailBytes: size - scan.validLength });
+    storage.logBytes = scan.validLength;
     if (snapshot !== undefined) storage.installSnapshot(snapshot);
     storage.replayLog(logPath, scan.payloads, snapshot);
     if (hardState !== undefined) storage.hardState = hardState;
@@ -79,10 +84,7 @@ export class FileStorage extends MemoryStorage {
         await this.rewriteLog();
       }
       if (update.entries.length > 0) {
-        await appendAndSync(
-          this.logHandle,
-          concat(update.entries.map((entry) => frameRecord(encodeEntry(entry)))),
-        );
+        await this.appendRecords(concat(update.entries.map((entry) => frameRecord(encodeEntry(entry)))));
         this.appendEntries(update.entries);
       }
       if (update.hardState !== undefined) {
@@ -113,9 +115,26 @@ export class FileStorage extends MemoryStorage {
     });
   }
 
+  private async appendRecords(bytes: Uint8Array): Promise<void> {
+    try {
+      await appendAndSync(this.logHandle, bytes);
+      this.logBytes += bytes.length;
+    } catch (error) {
+      try {
+        await this.logHandle.truncate(this.logBytes);
+      } catch {
+        this.broken = new Error(
+          `raft storage: ${join(this.dir, LOG_FILE)} could not be repaired after a failed append`,
+        );
+      }
+      throw error;
+    }
+  }
+
   private serialize<T>(work: () => Promise<T>): Promise<T> {
     const run = this.writes.then(() => {
       if (this.closed) throw new Error(`raft storage: ${this.dir} is closed`);
+      if (this.broken !== undefined) throw this.broken;
       return work();
     });
     // A failed write must not wedge the queue, but its error still reaches its own caller.
@@ -151,12 +170,17 @@ export class FileStorage extends MemoryStorage {
     const entries: Entry[] =
       this.lastIndex() >= this.firstIndex() ? this.entries(this.firstIndex(), this.lastIndex() + 1) : [];
     await this.logHandle.close();
-    await writeFileAtomic(
-      this.dir,
-      LOG_FILE,
-      concat(entries.map((entry) => frameRecord(encodeEntry(entry)))),
-    );
-    this.logHandle = await open(join(this.dir, LOG_FILE), "a+");
+    try {
+      await writeFileAtomic(
+        this.dir,
+        LOG_FILE,
+        concat(entries.map((entry) => frameRecord(encodeEntry(entry)))),
+      );
+    } finally {
+      // Reopen whichever file is now in place, so a failed rewrite does not leave a closed handle.
+      this.logHandle = await open(join(this.dir, LOG_FILE), "a+");
+      this.logBytes = (await this.logHandle.stat()).size;
+    }
   }
 }
 
