@@ -6,7 +6,8 @@
  *
  * startKubeApiSim({dir}) writes `<dir>/kube-ca.pem` and an admin `<dir>/kubeconfig`, and returns the server URL,
  * tokens, the Hono app, and chaos hooks: `cutWatches()` ends every open watch, `compactAll()` forgets all history
- * so any older resourceVersion answers 410 Gone.
+ * so any older resourceVersion answers 410 Gone, `setOnline(false|true)` takes the server away and back on the
+ * same port with its state kept.
  *
  * What it does NOT do (see README.md for the longer list):
  * - No other resources or API groups (no Services, ConfigMaps, Secrets, Nodes, leases, CRDs, /apis/* groups).
@@ -59,6 +60,8 @@ export interface KubeApiSim {
   openWatches(): number;
   cutWatches(): void;
   compactAll(): void;
+  /** Stops or resumes listening on the same port, keeping every object (an API server outage). */
+  setOnline(online: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -105,29 +108,29 @@ export async function startKubeApiSim(options: KubeApiSimOptions): Promise<KubeA
   const tokens = { admin: randomToken(), readOnly: randomToken() };
   let address = formatHostPort(hostname, options.port ?? 0);
   const app = createKubeApp({ cluster, writes, watches, tokens, serverAddress: () => address });
-  const running: RunningServer = await serve({
-    hostname,
-    port: options.port ?? 0,
-    tls: { certPem: leaf.certPem, keyPem: leaf.keyPem },
-    // Watches are silent between events; the API server keeps them open until timeoutSeconds. Bun.serve closes
-    // connections silent for 10 s and sends no status line before the first body byte, so a quiet watch would
-    // leave clients waiting: the node engine flushes headers at once, as kube-apiserver does.
-    engine: "node",
-    fetch: (request) => app.fetch(request),
-  });
-  address = formatHostPort(hostname, running.port);
+  const bind = (port: number): Promise<RunningServer> =>
+    serve({
+      hostname,
+      port,
+      tls: { certPem: leaf.certPem, keyPem: leaf.keyPem },
+      // Watches are silent between events; the API server keeps them open until timeoutSeconds. Bun.serve closes
+      // connections silent for 10 s and sends no status line before the first body byte, so a quiet watch would
+      // leave clients waiting: the node engine flushes headers at once, as kube-apiserver does.
+      engine: "node",
+      fetch: (request) => app.fetch(request),
+    });
+  let running: RunningServer | undefined = await bind(options.port ?? 0);
+  const port = running.port;
+  const url = running.url;
+  address = formatHostPort(hostname, port);
   const caCertPath = path.resolve(options.dir, "kube-ca.pem");
   const adminKubeconfigPath = path.resolve(options.dir, "kubeconfig");
   await writeFile(caCertPath, ca.certPem);
-  await writeFile(
-    adminKubeconfigPath,
-    renderKubeconfig({ server: running.url, caCertPath, token: tokens.admin }),
-    {
-      mode: 0o600,
-    },
-  );
-  return {
-    server: running.url,
+  await writeFile(adminKubeconfigPath, renderKubeconfig({ server: url, caCertPath, token: tokens.admin }), {
+    mode: 0o600,
+  });
+  const handle: KubeApiSim = {
+    server: url,
     caCertPath,
     caPem: ca.certPem,
     token: tokens.admin,
@@ -138,9 +141,16 @@ export async function startKubeApiSim(options: KubeApiSimOptions): Promise<KubeA
     openWatches: () => watches.openCount,
     cutWatches: () => watches.cutAll(),
     compactAll: () => cluster.compactAll(),
-    async stop() {
-      watches.cutAll();
-      await running.stop(true);
+    async setOnline(online) {
+      if (online && !running) running = await bind(port);
+      if (!online && running) {
+        const stopping = running;
+        running = undefined;
+        watches.cutAll();
+        await stopping.stop(true);
+      }
     },
+    stop: () => handle.setOnline(false),
   };
+  return handle;
 }

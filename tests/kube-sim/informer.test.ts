@@ -91,3 +91,20 @@ test("recovers from compaction: 410 on re-watch, then a re-list, and the cache i
   ).toEqual(["inf-b", "inf-c"]);
   expect(errors).toEqual([]);
 }, 90_000);
+
+test("survives an API server outage: errors while it is away, resumes when it is back", async () => {
+  // client-node informers stop on errors; their owners restart them (as lib/kube and the kubelet do).
+  informer.on("error", () => setTimeout(() => void informer.start(), 200));
+  const errorsBefore = errors.length;
+  await t.sim.setOnline(false);
+  await waitFor("the informer to notice the outage", () => errors.length > errorsBefore);
+  await t.sim.setOnline(true);
+  await call(t.sim, "POST", pods, { body: podManifest("inf-d") });
+  await waitFor("add inf-d", () => seen.includes("add inf-d"));
+  expect(
+    informer
+      .list("default")
+      .map((pod) => pod.metadata?.name)
+      .sort(),
+  ).toEqual(["inf-b", "inf-c", "inf-d"]);
+}, 90_000);

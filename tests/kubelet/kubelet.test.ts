@@ -6,7 +6,7 @@
 // (downward API env).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -280,6 +280,37 @@ describe("a failing init container", () => {
       Boolean(p.status.initContainerStatuses?.[0]?.state.waiting?.reason === "CreateContainerConfigError"),
     );
     expect(pod.status.phase).toBe("Pending");
+  }, 90_000);
+});
+
+describe("API server outage", () => {
+  test("status reports made while the API server is away arrive once it is back", async () => {
+    const watch = await openWatch(t.sim, `${pods}?watch=true&fieldSelector=metadata.name%3Doutage`);
+    await createPod({
+      metadata: { name: "outage" },
+      spec: {
+        volumes: [{ name: "gate", emptyDir: {} }],
+        initContainers: [
+          // Waits until the test opens the gate, so the container finishes while the API server is offline.
+          shell("waiter", 'while [ ! -f "$G/open" ]; do sleep 0.05; done', {
+            env: [{ name: "G", value: "/gate" }],
+            volumeMounts: [{ name: "gate", mountPath: "/gate" }],
+          }),
+        ],
+        containers: [{ name: "app", image: "a" }],
+      },
+    });
+    for (;;) {
+      const event = (await watch.next()) as WatchEvent;
+      if (event.object.status?.initContainerStatuses?.[0]?.state.running) break;
+    }
+    watch.close();
+    await t.sim.setOnline(false);
+    writeFileSync(path.join(kubelet.volumeDirFor("default", "outage", "gate") ?? "", "open"), "");
+    await waitFor("the init container to finish", () => kubelet.runningPids().length === 0);
+    await t.sim.setOnline(true);
+    const pod = await waitForPod("outage", "Running", (p) => p.status.phase === "Running");
+    expect(pod.status.initContainerStatuses[0].state.terminated.reason).toBe("Completed");
   }, 90_000);
 });
 
