@@ -2,7 +2,10 @@
  * Safety checks of the randomized simulation, run after every step (and on every persist/apply):
  * - election safety: at most one leader per term;
  * - log matching: an (index, term) pair always names the same entry with the same predecessor term;
- * - leader completeness: every committed entry is in the log of every leader of a later term;
+ * - leader completeness: every committed entry is in the log of every leader of a later term (the
+ *   commit happened in some term no greater than the highest term any node had when we first saw the
+ *   entry applied, so only leaders of terms above that bound are checked: a stale leader of an older
+ *   term, e.g. a stopped process, may rightly lack it);
  * - state-machine safety: every node has the same state (hash chain) after applying index i;
  * - lease safety: at most one running node holds a valid leader lease at any instant;
  * - persistence before acknowledgement: an acknowledgement never covers entries that are not durable;
@@ -19,10 +22,10 @@ export class SafetyChecker implements ClusterObserver {
   private readonly leaderOfTerm = new Map<number, NodeId>();
   /** "index:term" -> "crc(data):type:prevTerm" */
   private readonly entries = new Map<string, string>();
-  /** index -> term and state chain after applying it, as first applied by any node. */
-  private readonly committed = new Map<number, { term: number; chain: number }>();
+  /** index -> term, state chain after applying it, and a bound on the term it was committed in. */
+  private readonly committed = new Map<number, { term: number; chain: number; commitTermBound: number }>();
   private maxCommitted = 0;
-  private readonly newlyCommitted: { index: number; term: number }[] = [];
+  private readonly newlyCommitted: { index: number; commitTermBound: number; term: number }[] = [];
   step = 0;
 
   constructor(private readonly cluster: SimCluster) {
@@ -78,12 +81,23 @@ export class SafetyChecker implements ClusterObserver {
   private recordState(id: NodeId, index: number, term: number, chain: number): void {
     const known = this.committed.get(index);
     if (known === undefined) {
-      this.committed.set(index, { term, chain });
+      const commitTermBound = this.highestTerm();
+      this.committed.set(index, { term, chain, commitTermBound });
       this.maxCommitted = Math.max(this.maxCommitted, index);
-      this.newlyCommitted.push({ index, term });
+      this.newlyCommitted.push({ index, term, commitTermBound });
     } else if (known.chain !== chain || known.term !== term) {
       this.violate(`state machine safety: ${id} applied a different entry at ${index}`);
     }
+  }
+
+  /** Highest term of any node, running or not (a stopped or crashed node keeps its durable term). */
+  private highestTerm(): number {
+    let highest = 0;
+    for (const simNode of this.cluster.nodes.values()) {
+      const term = simNode.node?.status().term ?? simNode.storage.initialState().hardState.term;
+      highest = Math.max(highest, term);
+    }
+    return highest;
   }
 
   /** Checks made on the whole cluster after each simulation step. */
@@ -108,16 +122,12 @@ export class SafetyChecker implements ClusterObserver {
         this.checkCompleteness(
           simNode.id,
           status.term,
-          [...this.committed.entries()].map(([i, c]) => [i, c.term]),
+          [...this.committed.entries()].map(([index, c]) => ({ index, ...c })),
         );
       } else if (previous !== simNode.id) {
         this.violate(`election safety: ${previous} and ${simNode.id} both led term ${status.term}`);
       } else if (this.newlyCommitted.length > 0) {
-        this.checkCompleteness(
-          simNode.id,
-          status.term,
-          this.newlyCommitted.map((c) => [c.index, c.term]),
-        );
+        this.checkCompleteness(simNode.id, status.term, this.newlyCommitted);
       }
     }
     this.newlyCommitted.length = 0;
@@ -128,12 +138,12 @@ export class SafetyChecker implements ClusterObserver {
   private checkCompleteness(
     id: NodeId,
     leaderTerm: number,
-    committed: readonly (readonly [number, number])[],
+    committed: readonly { index: number; term: number; commitTermBound: number }[],
   ): void {
     const log = this.cluster.node(id).raft.log;
     const floor = log.firstIndex() - 1;
-    for (const [index, term] of committed) {
-      if (term >= leaderTerm || index < floor) continue;
+    for (const { index, term, commitTermBound } of committed) {
+      if (commitTermBound >= leaderTerm || index < floor) continue;
       if (log.term(index) !== term) {
         this.violate(
           `leader completeness: leader ${id} of term ${leaderTerm} lacks committed ${index}:${term}`,
