@@ -41,7 +41,9 @@ beforeAll(async () => {
   informer.on("error", (error) => errors.push(error));
   await informer.start();
 });
+let finished = false;
 afterAll(async () => {
+  finished = true;
   await informer.stop();
   await t.close();
 });
@@ -94,7 +96,11 @@ test("recovers from compaction: 410 on re-watch, then a re-list, and the cache i
 
 test("survives an API server outage: errors while it is away, resumes when it is back", async () => {
   // client-node informers stop on errors; their owners restart them (as lib/kube and the kubelet do).
-  informer.on("error", () => setTimeout(() => void informer.start(), 200));
+  informer.on("error", () =>
+    setTimeout(() => {
+      if (!finished) void informer.start();
+    }, 200),
+  );
   const errorsBefore = errors.length;
   await t.sim.setOnline(false);
   await waitFor("the informer to notice the outage", () => errors.length > errorsBefore);
