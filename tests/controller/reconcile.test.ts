@@ -17,7 +17,7 @@ describe("reconcile", () => {
         wrapTtl: 60,
         request: {
           metadata: { namespace: "team-a", pod: "web-0", uid: "uid-1", serviceAccount: "web-sa" },
-          cidrList: ["127.1.0.5"],
+          cidrList: ["127.1.0.5/32"],
           numUses: 1,
           ttlSeconds: 120,
         },
@@ -106,18 +106,27 @@ describe("reconcile", () => {
     expect(world.minted).toHaveLength(0);
     expect(world.events).toHaveLength(1);
     expect(world.events[0]?.reason).toBe("VaultRoleNotAllowed");
-    expect(world.events[0]?.message).toContain('may not use AppRole "db"');
-    expect(world.events[0]?.message).toContain("ALLOWED_ROLES");
-    expect(world.events[0]?.message).toContain('"team-b/web-sa: db"');
+    expect(world.events[0]?.message).toContain('no secret_id for AppRole "db"');
+    expect(world.events[0]?.message).toContain('service account "web-sa" in namespace "team-b"');
+    expect(world.events[0]?.message).toContain('add "team-b/web-sa: db" to ALLOWED_ROLES');
   });
 
   test("an invalid annotation: InvalidVaultAnnotation event and a TerminalError", async () => {
     const world = fakeWorld();
-    world.pods.set("uid-1", podWith({ annotations: { "pod.boostport.com/vault-approle": "web" } }));
+    world.pods.set(
+      "uid-1",
+      podWith({
+        annotations: {
+          "pod.boostport.com/vault-approle": "web",
+          "pod.boostport.com/vault-init-container": "Not_A_Container",
+        },
+      }),
+    );
     const error = await createReconciler(world.deps)("uid-1").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TerminalError);
     expect(world.events[0]?.reason).toBe("InvalidVaultAnnotation");
-    expect(world.events[0]?.message).toContain("vault-init-container");
+    expect(world.events[0]?.message).toContain("pod.boostport.com/vault-init-container");
+    expect(world.events[0]?.message).not.toContain("\n");
   });
 
   test("Vault's 403 becomes a Warning carrying Vault's own message, and is retried", async () => {
@@ -194,6 +203,19 @@ describe("reconcile", () => {
     await reconcile("uid-1");
     expect(world.revoked).toEqual(["tok-acc-1"]);
     expect(world.events.map((e) => e.reason)).toEqual(["VaultTokenDelivered", "VaultTokenRevoked"]);
+    expect(world.deps.ledger.get("uid-1")).toBeUndefined();
+  });
+
+  test("a pod deleted mid-delivery has its unused secret_id destroyed", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.answerPushes({ kind: "failed", retry: true, reason: "connection refused" });
+    const reconcile = createReconciler(world.deps);
+    await reconcile("uid-1").catch(() => {});
+    world.pods.delete("uid-1");
+    await reconcile("uid-1");
+    expect(world.destroyed).toEqual(["sid-acc-1"]);
+    expect(world.revoked).toEqual([]);
     expect(world.deps.ledger.get("uid-1")).toBeUndefined();
   });
 

@@ -3,6 +3,8 @@
  *
  * Contract:
  * - Revokes the current token and every token delivered to earlier runs of its init container, by accessor.
+ * - A secret_id minted but never confirmed (the pod went away mid-delivery) is destroyed by its accessor, so it cannot
+ *   be used later; Vault answering 4xx there means it is already used or expired, which is just as good.
  * - Vault answering 403 (the controller's policy lacks auth/token/revoke-accessor) is warned about once per process,
  *   counted every time, and skipped: a missing permission must not block cleanup forever.
  * - Vault answering 400/404 means the token is already gone (expired or revoked): fine.
@@ -45,6 +47,22 @@ async function revokeOne(deps: ReconcileDeps, state: CleanupState, entry: Issuan
   }
 }
 
+async function destroyUnconfirmedSecretId(deps: ReconcileDeps, entry: IssuanceEntry) {
+  if (entry.state === "confirmed" || entry.state === "revoked" || !entry.secretIdAccessor) return;
+  try {
+    await deps.vault.destroySecretId(entry.role, entry.secretIdAccessor);
+  } catch (error) {
+    const refusal = deps.vault.refusalOf(error);
+    if (refusal && refusal.status < 500) {
+      deps.log.debug("unconfirmed secret_id already gone", { namespace: entry.namespace, pod: entry.name });
+      return;
+    }
+    throw new Error(
+      `destroying the unused secret_id of deleted pod ${entry.namespace}/${entry.name} failed: ${errorMessage(error)}`,
+    );
+  }
+}
+
 export async function cleanUpDeletedPod(deps: ReconcileDeps, state: CleanupState, entry: IssuanceEntry) {
   const accessors = [
     ...entry.supersededTokenAccessors,
@@ -66,5 +84,6 @@ export async function cleanUpDeletedPod(deps: ReconcileDeps, state: CleanupState
       });
     }
   }
+  if (deps.settings.revokeOnDelete) await destroyUnconfirmedSecretId(deps, entry);
   await deps.ledger.forget(entry.uid, deps.clock.now());
 }

@@ -31,6 +31,11 @@ export interface IssueTarget {
 
 export type IssueResult = "delivered" | "already-confirmed";
 
+/** Vault's cidr_list takes CIDR blocks; a single address is a /32 (IPv4) or /128 (IPv6). */
+export function hostCidr(ip: string): string {
+  return ip.includes(":") ? `${ip}/128` : `${ip}/32`;
+}
+
 async function mint(deps: ReconcileDeps, target: IssueTarget): Promise<WrappedSecretId> {
   const { ref, role } = target;
   deps.metrics.secretIdRequested(role);
@@ -44,7 +49,7 @@ async function mint(deps: ReconcileDeps, target: IssueTarget): Promise<WrappedSe
           uid: ref.uid,
           serviceAccount: target.serviceAccount,
         },
-        cidrList: deps.settings.cidrBinding ? [target.podIp] : [],
+        cidrList: deps.settings.cidrBinding ? [hostCidr(target.podIp)] : [],
         numUses: 1,
         ttlSeconds: deps.settings.secretIdTtlSeconds,
       },

@@ -45,6 +45,8 @@ export interface VaultOperations {
     wrapTtlSeconds: number,
   ): Promise<WrappedSecretId>;
   revokeAccessor(accessor: string): Promise<void>;
+  /** Destroys a secret_id that was minted but never confirmed used (its pod went away first). */
+  destroySecretId(role: string, secretIdAccessor: string): Promise<void>;
   /** Recognises a refusal by Vault (as opposed to a network failure); lib/vault's VaultError. */
   refusalOf(error: unknown): VaultRefusal | undefined;
 }

@@ -25,7 +25,8 @@ function annotationsOf(deps: ReconcileDeps, pod: PodView, ref: PodRef) {
   try {
     return deps.policy.parseAnnotations(pod.metadata?.annotations ?? {});
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    // lib/config's ConfigError is a multi-line list; an event reads better on one line.
+    const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, " ");
     deps.events.record(ref, "InvalidVaultAnnotation", message);
     throw new TerminalError(`pod ${ref.namespace}/${ref.name}: ${message}`, "invalid-annotation");
   }
@@ -67,7 +68,7 @@ export function createReconciler(deps: ReconcileDeps): Reconcile {
       deps.events.record(
         ref,
         "VaultRoleNotAllowed",
-        `service account "${serviceAccount}" in namespace "${ref.namespace}" may not use AppRole "${annotations.role}": ${decision.reason}. To allow it, add "${ref.namespace}/${serviceAccount}: ${annotations.role}" to the controller's ALLOWED_ROLES (or the file named by ALLOWED_ROLES_FILE).`,
+        `no secret_id for AppRole "${annotations.role}": ${decision.reason}`,
       );
       throw new TerminalError(`pod ${ref.namespace}/${ref.name}: role not allowed`, "role-not-allowed");
     }

@@ -1,5 +1,7 @@
 // Fakes for reconcile's collaborators: each records what it was asked, and can be told how to answer.
 
+import { parseAllowList } from "../../../lib/config/index.ts";
+import { policyFrom } from "../../../lib/controller/adapters/index.ts";
 import { alwaysLeader } from "../../../lib/controller/leader/index.ts";
 import { createMemoryLedger } from "../../../lib/controller/ledger/index.ts";
 import type {
@@ -41,6 +43,7 @@ export function fakeWorld() {
   const minted: { role: string; request: SecretIdRequest; wrapTtl: number }[] = [];
   const pushes: { podIp: string; request: PushRequest }[] = [];
   const revoked: string[] = [];
+  const destroyed: string[] = [];
   let mintFailure: Error | undefined;
   let revokeFailure: Error | undefined;
   let pushAnswer: PushOutcome = {
@@ -68,20 +71,7 @@ export function fakeWorld() {
       tokenRevoked: () => count("revoked"),
       tokenRevocationForbidden: () => count("revocationForbidden"),
     },
-    policy: {
-      parseAnnotations(annotations) {
-        const role = annotations["pod.boostport.com/vault-approle"];
-        const initContainer = annotations["pod.boostport.com/vault-init-container"];
-        if (role === undefined && initContainer === undefined) return undefined;
-        if (!role || !initContainer)
-          throw new Error("pod.boostport.com/vault-init-container is missing: name the init container");
-        return { role, initContainer };
-      },
-      decide: ({ namespace, role }) =>
-        namespace === "team-a" && role === "web"
-          ? { allowed: true, reason: "team-a: web" }
-          : { allowed: false, reason: "no ALLOWED_ROLES entry matches" },
-    },
+    policy: policyFrom(parseAllowList("team-a: web", "ALLOWED_ROLES")),
     settings: {
       vaultAddr: "https://vault.test:8200",
       wrapTtlSeconds: 60,
@@ -100,6 +90,9 @@ export function fakeWorld() {
           ttlSeconds: wrapTtl,
           secretIdAccessor: `sid-acc-${serial}`,
         };
+      },
+      async destroySecretId(_role, accessor) {
+        destroyed.push(accessor);
       },
       async revokeAccessor(accessor) {
         if (revokeFailure) throw revokeFailure;
@@ -127,6 +120,7 @@ export function fakeWorld() {
     minted,
     pushes,
     revoked,
+    destroyed,
     leader,
     failMinting: (error: Error | undefined) => {
       mintFailure = error;
