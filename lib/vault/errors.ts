@@ -54,9 +54,16 @@ export function vaultRefusal(error: unknown): { status: number; errors: string[]
     : undefined;
 }
 
-/** Replaces every occurrence of each secret (of a plausible length) by "[redacted]". */
+/**
+ * Vault token shapes: current service/batch/recovery tokens ("hvs.", "hvb.", "hvr.") and the legacy "s."/"b."
+ * ones. Scrubbed even when the call did not send them: Vault or a proxy may quote a token from elsewhere.
+ */
+const VAULT_TOKEN_SHAPES = [/\bhv[sbr]\.[A-Za-z0-9_-]{20,}/g, /\b[sb]\.[A-Za-z0-9]{24}\b/g];
+
+/** Replaces every occurrence of each secret (of a plausible length), and anything shaped like a token, by "[redacted]". */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join("[redacted]");
+  for (const shape of VAULT_TOKEN_SHAPES) out = out.replace(shape, "[redacted]");
   return out;
 }

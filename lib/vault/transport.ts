@@ -155,9 +155,10 @@ export function json<S extends v.GenericSchema>(
       method,
       path,
       answer.status,
-      parsed.issues.map(
-        (issue) =>
-          `${issuePath(issue)}: expected ${issue.expected ?? "a different value"}, got ${describeType(issue.input)}`,
+      parsed.issues.map((issue) =>
+        issue.input === undefined
+          ? `${issuePath(issue)}: missing`
+          : `${issuePath(issue)}: expected ${issue.expected ?? "a different value"}, got ${describeType(issue.input)}`,
       ),
     );
   };
@@ -166,7 +167,6 @@ export function json<S extends v.GenericSchema>(
 function describeType(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (value === undefined) return "nothing";
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
