@@ -128,10 +128,19 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
   const workerFor = (namespace: string, name: string) => workers.get(keyOf(namespace, name));
 
+  const removeWorker = async (worker: PodWorker) => {
+    if (workers.get(keyOf(worker.namespace, worker.name)) === worker)
+      workers.delete(keyOf(worker.namespace, worker.name));
+    await worker.stop();
+    pool.release(worker.podIP);
+  };
+
   const onPod = (pod: V1Pod) => {
     const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
     const existing = workerFor(namespace, name);
     if (stopped || (existing && existing.uid === uid)) return;
+    // Same name, new uid: the old pod was deleted while we were not watching (a re-list showed the new one).
+    if (existing) void removeWorker(existing);
     if (pod.status?.phase && pod.status.phase !== "Pending") return;
     const json = JSON.parse(JSON.stringify(pod)) as JsonObject;
     const worker = new PodWorker(json, pool.allocate(), {
@@ -141,13 +150,6 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     workers.set(keyOf(namespace, name), worker);
     log.info("starting pod", { pod: keyOf(namespace, name), podIP: worker.podIP });
     worker.start();
-  };
-
-  const removeWorker = async (worker: PodWorker) => {
-    if (workers.get(keyOf(worker.namespace, worker.name)) === worker)
-      workers.delete(keyOf(worker.namespace, worker.name));
-    await worker.stop();
-    pool.release(worker.podIP);
   };
 
   const onDelete = (pod: V1Pod) => {

@@ -351,6 +351,20 @@ describe("deletion and shutdown", () => {
     expect(kubelet.runningPids()).not.toContain(pid);
   }, 90_000);
 
+  test("a pod deleted and re-created under the same name runs afresh", async () => {
+    const pid = await startSleeper("again");
+    const oldIp = kubelet.podIpFor("default", "again");
+    await call(t.sim, "DELETE", `${pods}/again`);
+    await createPod({
+      metadata: { name: "again" },
+      spec: { initContainers: [shell("quick", "true")], containers: [{ name: "app", image: "a" }] },
+    });
+    const pod = await waitForPod("again", "Running", (p) => p.status.phase === "Running");
+    await waitFor("the old process to die", () => !alive(pid));
+    expect(pod.status.podIP).not.toBe(oldIp);
+    expect(kubelet.podIpFor("default", "again")).toBe(pod.status.podIP);
+  }, 90_000);
+
   test("stop() kills every process the kubelet started", async () => {
     const pid = await startSleeper("left-running");
     await kubelet.stop();
