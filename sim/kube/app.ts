@@ -10,6 +10,7 @@ import { Hono } from "hono";
 import type { Cluster } from "./cluster.ts";
 import { apiGroupList, apiVersions, coreResourceList, versionInfo } from "./discovery.ts";
 import type { Json, JsonObject } from "./json.ts";
+import { checkDeleteOptions } from "./object-schema.ts";
 import { getObject, type ListQuery, listObjects } from "./reads.ts";
 import { resolveTarget, type Target } from "./routes.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors/index.ts";
@@ -173,7 +174,7 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
       case "DELETE": {
         if (subresource) throw apiErrors.methodNotAllowed();
         const body = await readJson(request);
-        const options: JsonObject = body && typeof body === "object" && !Array.isArray(body) ? body : {};
+        const options = checkDeleteOptions(body);
         const grace = nonNegativeInteger("gracePeriodSeconds", query("gracePeriodSeconds"));
         if (grace !== undefined) options.gracePeriodSeconds = grace;
         return Response.json(writes.delete(type, namespace, name, options));

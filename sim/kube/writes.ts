@@ -9,6 +9,7 @@
  */
 import type { Cluster } from "./cluster.ts";
 import { deepEqual, isJsonObject, type Json, type JsonObject, objectAt, stringAt } from "./json.ts";
+import { checkKubeObject } from "./object-schema.ts";
 import { applyPatch } from "./patch/index.ts";
 import { RESOURCE_TYPES, type ResourceType } from "./resources/index.ts";
 import { namespaces } from "./resources/namespaces.ts";
@@ -36,11 +37,6 @@ const UNDELETABLE_NAMESPACES = new Set(["default", "kube-system", "kube-public"]
 
 export function rfc3339(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-function requireObject(body: Json): JsonObject {
-  if (!isJsonObject(body)) throw apiErrors.badRequest("the body of the request must be a JSON object");
-  return body;
 }
 
 function checkKind(type: ResourceType, body: JsonObject): void {
@@ -83,7 +79,7 @@ export class Writes {
   }
 
   create(type: ResourceType, namespace: string | undefined, body: Json): JsonObject {
-    const object = structuredClone(requireObject(body));
+    const object = structuredClone(checkKubeObject(body));
     checkKind(type, object);
     const metadata = objectAt(object, "metadata");
     const bodyNamespace = stringAt(metadata, "namespace");
@@ -117,7 +113,7 @@ export class Writes {
     sub: Subresource,
   ): JsonObject {
     const previous = this.existing(type, namespace, name);
-    const incoming = structuredClone(requireObject(body));
+    const incoming = structuredClone(checkKubeObject(body));
     checkKind(type, incoming);
     const metadata = objectAt(incoming, "metadata");
     const bodyName = stringAt(metadata, "name");

@@ -118,6 +118,18 @@ describe("pods", () => {
     expect(fields).toEqual(["metadata.name", "spec.containers"]);
   });
 
+  test("a mistyped metadata field is a 400 naming the field", async () => {
+    const { status, json } = await call(t.sim, "POST", pods, {
+      body: { metadata: { name: "typed", labels: { app: 7 } }, spec: podManifest("x").spec },
+    });
+    expect(status).toBe(400);
+    expectStatus(json, 400, "BadRequest");
+    expect(json.message).toContain("metadata.labels.app");
+    const badDelete = await call(t.sim, "DELETE", `${pods}/web-1`, { body: { gracePeriodSeconds: "soon" } });
+    expect(badDelete.status).toBe(400);
+    expect(badDelete.json.message).toContain("gracePeriodSeconds");
+  });
+
   test("PUT with a stale resourceVersion is 409 Conflict; with the current one it updates", async () => {
     const current = (await call(t.sim, "GET", `${pods}/web-1`)).json;
     const updated = structuredClone(current);
