@@ -32,9 +32,9 @@ export interface KubeletOptions {
   /** Added to every container's environment (PATH is inherited from this process unless given here). */
   extraEnv?: Record<string, string>;
   /** First restart delay of a failed container; doubles per failure. Default 10 s, as on a real node. */
-  backoffBaseMs?: number;
+  restartBackoffBaseMs?: number;
   /** Cap of the restart delay. Default 5 min. */
-  backoffMaxMs?: number;
+  restartBackoffMaxMs?: number;
   /** SIGTERM to SIGKILL delay when a pod is deleted. Default 2 s. */
   killGraceMs?: number;
   nodeName?: string;
@@ -117,8 +117,8 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
       KUBERNETES_SERVICE_PORT: serverUrl.port || "443",
       ...options.extraEnv,
     },
-    backoffBaseMs: options.backoffBaseMs ?? 10_000,
-    backoffMaxMs: options.backoffMaxMs ?? 300_000,
+    restartBackoffBaseMs: options.restartBackoffBaseMs ?? 10_000,
+    restartBackoffMaxMs: options.restartBackoffMaxMs ?? 300_000,
     killGraceMs: options.killGraceMs ?? 2_000,
     patchStatus,
     now: () => new Date(),

@@ -25,8 +25,8 @@ export interface WorkerDeps {
   hostIP: string;
   nodeName: string;
   baseEnv: Readonly<Record<string, string>>;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
+  restartBackoffBaseMs: number;
+  restartBackoffMaxMs: number;
   killGraceMs: number;
   /** Reports the status; "gone" when the pod no longer exists. */
   patchStatus(namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone">;
@@ -172,7 +172,10 @@ export class PodWorker {
         return false;
       }
       failures++;
-      const delayMs = Math.min(this.deps.backoffBaseMs * 2 ** (failures - 1), this.deps.backoffMaxMs);
+      const delayMs = Math.min(
+        this.deps.restartBackoffBaseMs * 2 ** (failures - 1),
+        this.deps.restartBackoffMaxMs,
+      );
       record.lastState = { terminated };
       record.state = {
         waiting: {

@@ -31,8 +31,8 @@ beforeAll(async () => {
     caPem: t.sim.caPem,
     token: t.sim.token,
     logDir,
-    backoffBaseMs: BACKOFF_BASE_MS,
-    backoffMaxMs: 4 * BACKOFF_BASE_MS,
+    restartBackoffBaseMs: BACKOFF_BASE_MS,
+    restartBackoffMaxMs: 4 * BACKOFF_BASE_MS,
     killGraceMs: 500,
   });
 });
