@@ -70,13 +70,16 @@ export class Cluster {
 
   /** Objects sorted by key (namespace, then name), as etcd ranges return them. */
   list(plural: string, namespace?: string): JsonObject[] {
-    return this.sorted(this.state(plural).objects, namespace);
+    return this.sorted(this.state(plural).objects, namespace).map((object) => deepCopy(object));
   }
 
-  /** The objects as they were at `revision`; throws 410 Expired when that revision was compacted. */
-  listAt(plural: string, revision: number, namespace?: string): JsonObject[] {
+  /**
+   * The objects as they were at `revision`, sorted by key; throws 410 Expired when that revision was compacted.
+   * Not copied (large paginated lists stay cheap): callers must only read them.
+   */
+  listAt(plural: string, revision: number, namespace?: string): readonly JsonObject[] {
     const state = this.state(plural);
-    if (revision >= this.revision) return this.list(plural, namespace);
+    if (revision >= this.revision) return this.sorted(state.objects, namespace);
     if (revision < state.floor) throw this.expired(revision, state.floor);
     const objects = new Map(state.objects);
     for (let i = state.history.length - 1; i >= 0; i--) {
@@ -179,7 +182,7 @@ export class Cluster {
     return [...objects.entries()]
       .filter(([key]) => key.startsWith(prefix))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, object]) => deepCopy(object));
+      .map(([, object]) => object);
   }
 
   private expired(revision: number, floor: number) {

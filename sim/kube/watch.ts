@@ -108,7 +108,11 @@ export class WatchHub {
           });
         try {
           if (!from || from === "0") {
-            for (const object of this.cluster.list(request.type.plural, request.namespace))
+            for (const object of this.cluster.listAt(
+              request.type.plural,
+              this.cluster.resourceVersion,
+              request.namespace,
+            ))
               if (matches(object)) send("ADDED", object);
             if (request.sendInitialEvents && request.allowBookmarks)
               bookmark({ "k8s.io/initial-events-end": "true" });

@@ -11,7 +11,7 @@ setDefaultTimeout(60_000);
 const pod = (name: string, label = "1") => ({
   metadata: { name, namespace: "default", labels: { v: label } },
 });
-const names = (objects: { metadata?: unknown }[]) =>
+const names = (objects: readonly { metadata?: unknown }[]) =>
   objects.map((o) => (o.metadata as { name: string }).name);
 
 test("every write bumps one counter shared by all types", () => {
