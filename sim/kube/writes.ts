@@ -40,6 +40,11 @@ export function rfc3339(date: Date): string {
 }
 
 function checkKind(type: ResourceType, body: JsonObject): void {
+  const apiVersion = body.apiVersion;
+  if (apiVersion !== undefined && apiVersion !== "v1")
+    throw apiErrors.badRequest(
+      `the API version in the data (${String(apiVersion)}) does not match the expected API version (v1)`,
+    );
   const kind = body.kind;
   if (kind !== undefined && kind !== type.kind)
     throw apiErrors.badRequest(`${String(kind)} in version "v1" cannot be handled as a ${type.kind}`);

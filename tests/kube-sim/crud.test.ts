@@ -130,6 +130,14 @@ describe("pods", () => {
     expect(badDelete.json.message).toContain("gracePeriodSeconds");
   });
 
+  test("a body of another kind or API version is a 400", async () => {
+    const wrongKind = await call(t.sim, "POST", pods, { body: { ...podManifest("k"), kind: "Service" } });
+    expect(wrongKind.status).toBe(400);
+    const wrongVersion = await call(t.sim, "POST", pods, { body: { ...podManifest("k"), apiVersion: "v2" } });
+    expect(wrongVersion.status).toBe(400);
+    expect(wrongVersion.json.message).toContain("does not match the expected API version (v1)");
+  });
+
   test("PUT with a stale resourceVersion is 409 Conflict; with the current one it updates", async () => {
     const current = (await call(t.sim, "GET", `${pods}/web-1`)).json;
     const updated = structuredClone(current);
