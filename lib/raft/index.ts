@@ -1,7 +1,7 @@
 /**
  * lib/raft: a pure, deterministic Raft core (etcd-io/raft style) for the controller's issuance ledger.
  * The host creates a node, ticks it on a monotonic clock, steps messages from peers, and runs the
- * Ready loop documented in raw-node.ts: persist -> send -> apply -> advance.
+ * Ready loop documented in raw-node.ts: persist -> send -> apply -> advance (host.ts does it).
  * Only node: built-ins are used; storages live in ./storage.
  */
 import type { RaftConfig } from "./config.ts";
@@ -10,6 +10,7 @@ import { RawNode } from "./raw-node.ts";
 export type { ConfChange, ConfChangeType } from "./conf-change.ts";
 export { decodeConfChange, encodeConfChange } from "./conf-change.ts";
 export type { RaftConfig } from "./config.ts";
+export { handleReady, type ReadyHandlers } from "./host.ts";
 export { CAMPAIGN_TRANSFER, type Message, MessageType, message, messageTypeName } from "./messages.ts";
 export { committedIndex, quorumSize, voteResult } from "./quorum.ts";
 export type { Role } from "./raft.ts";

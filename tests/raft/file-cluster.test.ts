@@ -1,6 +1,6 @@
 /**
  * Three Raft nodes on real files (FileStorage in temporary RAFT_DIRs) driven by an asynchronous host
- * loop (await save -> send -> apply -> advance): the replicated log survives restarting all three.
+ * loop (handleReady: await save -> send -> apply -> advance): the replicated log survives restarting all three.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -10,6 +10,7 @@ import {
   createNode,
   createSeededRandom,
   EntryType,
+  handleReady,
   type Message,
   type RaftNode,
 } from "../../lib/raft/index.ts";
@@ -50,16 +51,17 @@ async function pump(hosts: Map<string, Host>): Promise<void> {
     const inbox: Message[] = [];
     let busy = false;
     for (const host of hosts.values()) {
-      if (!host.node.hasReady()) continue;
-      busy = true;
-      const rd = host.node.ready();
-      await host.storage.save({ snapshot: rd.snapshot, entries: rd.entries, hardState: rd.hardState });
-      inbox.push(...rd.messages);
-      for (const entry of rd.committedEntries) {
-        if (entry.type === EntryType.Normal && entry.data.length > 0)
-          host.applied.push(new TextDecoder().decode(entry.data));
-      }
-      host.node.advance();
+      const handled = await handleReady(host.node, host.storage, {
+        send: (messages) => inbox.push(...messages),
+        applySnapshot: () => {},
+        apply: (entries) => {
+          for (const entry of entries) {
+            if (entry.type === EntryType.Normal && entry.data.length > 0)
+              host.applied.push(new TextDecoder().decode(entry.data));
+          }
+        },
+      });
+      busy ||= handled;
     }
     for (const message of inbox) hosts.get(message.to)?.node.step(message);
     if (!busy && inbox.length === 0) return;

@@ -2,8 +2,15 @@
  * The host contract of RawNode: persist -> send -> apply -> advance, and what each Ready may contain.
  */
 import { describe, expect, test } from "bun:test";
-import { createNode, createSeededRandom, MessageType, message, type RaftNode } from "../../lib/raft/index.ts";
-import { MemoryStorage } from "../../lib/raft/storage/index.ts";
+import {
+  createNode,
+  createSeededRandom,
+  handleReady,
+  MessageType,
+  message,
+  type RaftNode,
+} from "../../lib/raft/index.ts";
+import { MemoryStorage, type PersistUpdate } from "../../lib/raft/storage/index.ts";
 import { encode } from "./helpers.ts";
 
 function singleNode(): { node: RaftNode; storage: MemoryStorage } {
@@ -198,5 +205,73 @@ describe("Ready / advance", () => {
       SnapshotStatus: 15,
       Unreachable: 16,
     });
+  });
+});
+
+class RecordingStorage extends MemoryStorage {
+  readonly calls: string[] = [];
+  failWith: Error | undefined;
+
+  override async save(update: PersistUpdate): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.calls.push(`save:${update.entries.length}:${update.hardState === undefined ? "-" : "hs"}`);
+    await super.save(update);
+  }
+}
+
+describe("handleReady (host loop)", () => {
+  const newNode = (storage: MemoryStorage) =>
+    createNode({
+      id: "a",
+      peers: ["a", "b"],
+      storage,
+      electionTicks: 10,
+      heartbeatTicks: 2,
+      random: createSeededRandom(5),
+    });
+
+  test("persists, then sends, then applies, then advances", async () => {
+    const storage = new RecordingStorage();
+    const node = newNode(storage);
+    const calls = storage.calls;
+    const handlers = {
+      send: (messages: readonly unknown[]) => void calls.push(`send:${messages.length}`),
+      applySnapshot: () => void calls.push("snapshot"),
+      apply: (entries: readonly unknown[]) => void calls.push(`apply:${entries.length}`),
+    };
+    await handleReady(node, storage, handlers); // the bootstrap snapshot
+    const entries = [{ index: 2, term: 2, type: 0 as const, data: encode("x") }];
+    node.step(
+      message({
+        type: MessageType.Append,
+        from: "b",
+        to: "a",
+        term: 2,
+        index: 1,
+        logTerm: 1,
+        commit: 2,
+        entries,
+      }),
+    );
+    const appliedBefore = node.status().applied;
+    expect(await handleReady(node, storage, handlers)).toBe(true);
+    expect(calls).toEqual(["save:0:hs", "snapshot", "save:1:hs", "send:1", "apply:1"]);
+    expect(node.status().applied).toBe(appliedBefore + 1);
+    expect(await handleReady(node, storage, handlers)).toBe(false);
+  });
+
+  test("a failed write sends nothing and does not advance", async () => {
+    const storage = new RecordingStorage();
+    storage.failWith = new Error("disk full");
+    const node = newNode(storage);
+    const sent: unknown[] = [];
+    const handlers = {
+      send: (m: readonly unknown[]) => void sent.push(...m),
+      applySnapshot: () => {},
+      apply: () => {},
+    };
+    await expect(handleReady(node, storage, handlers)).rejects.toThrow("disk full");
+    expect(sent).toEqual([]);
+    expect(() => node.ready()).toThrow(/before advance/);
   });
 });
