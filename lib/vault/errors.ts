@@ -34,7 +34,8 @@ function describe(
 ): string {
   const call = `Vault ${method} /v1/${path}`;
   if (status === 0) return `${call} failed: Vault was not reached (${causeText ?? "network error"})`;
-  const detail = errors.length > 0 ? `: ${errors.join("; ")}` : "";
+  // Vault's multierror text ("1 error occurred:\n\t* permission denied\n\n") is folded onto one log line.
+  const detail = errors.length > 0 ? `: ${errors.map((e) => e.replace(/\s+/g, " ").trim()).join("; ")}` : "";
   return `${call} failed with HTTP ${status}${detail}`;
 }
 
