@@ -25,7 +25,11 @@ function compile(rule: PathRule): CompiledRule {
 
 function firstWildcard(path: string): number {
   const plus = path.split("/").indexOf("+");
-  const plusAt = plus < 0 ? Number.POSITIVE_INFINITY : path.split("/").slice(0, plus).join("/").length;
+  // The character index of the "+" itself: the segments before it plus their slashes.
+  const plusAt =
+    plus < 0
+      ? Number.POSITIVE_INFINITY
+      : path.split("/").slice(0, plus).join("/").length + (plus > 0 ? 1 : 0);
   const star = path.endsWith("*") ? path.length - 1 : Number.POSITIVE_INFINITY;
   return Math.min(plusAt, star);
 }
