@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { comparePriority } from "../../sim/vault/acl/acl.ts";
 import { PolicyStore } from "../../sim/vault/acl/store.ts";
-import { PERMISSION_DENIED, type SimHarness, startHarness, str, tokenWithPolicy } from "./support.ts";
+import { at, PERMISSION_DENIED, type SimHarness, startHarness, str, tokenWithPolicy } from "./support.ts";
 
 let h: SimHarness;
 beforeAll(async () => {
@@ -21,9 +21,9 @@ describe("api-docs/system/policies", () => {
     expect((await h.call("PUT", "sys/policies/acl/Reader", { body: { policy: text } })).status).toBe(204);
     const read = await h.call("GET", "sys/policies/acl/reader");
     expect(read.status).toBe(200);
-    expect(read.json.data).toEqual({ name: "reader", policy: text });
+    expect(at(read.json, "data")).toEqual({ name: "reader", policy: text });
     const list = await h.call("GET", "sys/policies/acl?list=true");
-    expect(list.json.data?.keys).toEqual(["default", "reader", "root"]);
+    expect(at(list.json, "data.keys")).toEqual(["default", "reader", "root"]);
     expect((await h.call("DELETE", "sys/policies/acl/reader")).status).toBe(204);
     expect((await h.call("GET", "sys/policies/acl/reader")).json).toEqual({ errors: [] });
   });
@@ -37,13 +37,13 @@ describe("api-docs/system/policies", () => {
       body: { policy: 'path "x" { capabilities = ["fly"] }' },
     });
     expect(bad.status).toBe(400);
-    expect(String(bad.json.errors)).toContain('invalid capability "fly"');
+    expect(String(at(bad.json, "errors"))).toContain('invalid capability "fly"');
   });
 
   test("the legacy sys/policy endpoint reads the same store", async () => {
     const legacy = await h.call("GET", "sys/policy/default");
     expect(legacy.status).toBe(200);
-    expect(String(legacy.json.data?.rules)).toContain('path "auth/token/lookup-self"');
+    expect(String(at(legacy.json, "data.rules"))).toContain('path "auth/token/lookup-self"');
   });
 });
 
@@ -82,10 +82,11 @@ describe("docs/concepts/policies: enforcement", () => {
     const both = await h.call("POST", "auth/token/create", { body: { policies: ["grant", "block"] } });
     const grantOnly = await h.call("POST", "auth/token/create", { body: { policies: ["grant"] } });
     expect(
-      (await h.call("GET", "auth/approle/role/x", { token: str(both.json.auth?.client_token) })).status,
+      (await h.call("GET", "auth/approle/role/x", { token: str(at(both.json, "auth.client_token")) })).status,
     ).toBe(403);
     expect(
-      (await h.call("GET", "auth/approle/role/x", { token: str(grantOnly.json.auth?.client_token) })).status,
+      (await h.call("GET", "auth/approle/role/x", { token: str(at(grantOnly.json, "auth.client_token")) }))
+        .status,
     ).toBe(200);
   });
 
@@ -99,7 +100,7 @@ describe("docs/concepts/policies: enforcement", () => {
     expect((await h.call("GET", "auth/approle/role/x", { token: "" })).json).toEqual(PERMISSION_DENIED);
     const unknown = await h.call("GET", "auth/approle/role/x", { token: "hvs.notarealtoken000000000" });
     expect(unknown.status).toBe(403);
-    expect(String(unknown.json.errors)).toContain("permission denied");
+    expect(String(at(unknown.json, "errors"))).toContain("permission denied");
   });
 
   test("sys/capabilities-self reports what the rules give", async () => {
@@ -112,7 +113,7 @@ describe("docs/concepts/policies: enforcement", () => {
       token,
       body: { paths: ["auth/approle/role/z/secret-id"] },
     });
-    expect(caps.json.data?.capabilities).toEqual(["create", "update"]);
+    expect(at(caps.json, "data.capabilities")).toEqual(["create", "update"]);
   });
 
   test("min_wrapping_ttl refuses an unwrapped secret_id request", async () => {

@@ -8,15 +8,20 @@ import { join } from "node:path";
 import { createHttpClient, type HttpClient } from "../../lib/runtime/index.ts";
 import { startVaultSim, type VaultSim } from "../../sim/vault/index.ts";
 
-/** Parsed JSON seen as a tree tests can walk; `str()`/`num()` check leaves at run time. */
-export interface JsonTree {
-  [key: string]: JsonTree;
-}
-
 export interface VaultAnswer {
   status: number;
-  json: JsonTree;
+  json: unknown;
   text: string;
+}
+
+/** Walks parsed JSON by a dotted path ("auth.client_token"); undefined when any step is missing. */
+export function at(tree: unknown, path: string): unknown {
+  let node = tree;
+  for (const key of path.split(".")) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
 }
 
 export function str(value: unknown): string {
@@ -76,11 +81,11 @@ export async function startHarness(hostname = "127.0.0.1"): Promise<SimHarness> 
         ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
       });
       const text = await response.text();
-      let json: JsonTree = {};
+      let json: unknown = null;
       try {
-        json = text ? (JSON.parse(text) as JsonTree) : {};
+        json = text ? JSON.parse(text) : null;
       } catch {
-        json = {};
+        json = null;
       }
       return { status: response.status, json, text };
     },
@@ -105,5 +110,5 @@ export async function tokenWithPolicy(
   if (put.status !== 204) throw new Error(`policy ${name}: ${put.status} ${put.text}`);
   const created = await h.call("POST", "auth/token/create", { body: { policies: [name], ...extra } });
   if (created.status !== 200) throw new Error(`token for ${name}: ${created.status} ${created.text}`);
-  return str(created.json.auth?.client_token);
+  return str(at(created.json, "auth.client_token"));
 }

@@ -1,6 +1,6 @@
 // The token store over HTTPS: create, roles, periodic renewal, TTL expiry on the injected clock, accessors, num_uses.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { num, PERMISSION_DENIED, type SimHarness, startHarness, str } from "./support.ts";
+import { at, num, PERMISSION_DENIED, type SimHarness, startHarness, str } from "./support.ts";
 
 let h: SimHarness;
 beforeAll(async () => {
@@ -13,14 +13,18 @@ const HOUR_MS = 3_600_000;
 async function create(body: object, path = "auth/token/create", token?: string) {
   const answer = await h.call("POST", path, { body, ...(token ? { token } : {}) });
   expect(answer.status).toBe(200);
-  return { token: str(answer.json.auth?.client_token), accessor: str(answer.json.auth?.accessor), answer };
+  return {
+    token: str(at(answer.json, "auth.client_token")),
+    accessor: str(at(answer.json, "auth.accessor")),
+    answer,
+  };
 }
 
 describe("api-docs/auth/token#lookup-a-token-self", () => {
   test("the root token looks itself up with Vault's fields", async () => {
     const self = await h.call("GET", "auth/token/lookup-self");
     expect(self.status).toBe(200);
-    expect(Object.keys(self.json.data ?? {}).sort()).toEqual(
+    expect(Object.keys(at(self.json, "data") ?? {}).sort()).toEqual(
       [
         "accessor",
         "creation_time",
@@ -41,10 +45,10 @@ describe("api-docs/auth/token#lookup-a-token-self", () => {
         "type",
       ].sort(),
     );
-    expect(self.json.data?.policies).toEqual(["root"]);
-    expect(self.json.data?.expire_time).toBeNull();
-    expect(self.json.data?.type).toBe("service");
-    expect(self.json.data?.id).toBe(h.sim.rootToken);
+    expect(at(self.json, "data.policies")).toEqual(["root"]);
+    expect(at(self.json, "data.expire_time")).toBeNull();
+    expect(at(self.json, "data.type")).toBe("service");
+    expect(at(self.json, "data.id")).toBe(h.sim.rootToken);
   });
 
   test("a child token carries default, its TTL and its parent link", async () => {
@@ -57,15 +61,15 @@ describe("api-docs/auth/token#lookup-a-token-self", () => {
       meta: { owner: "tests" },
       display_name: "web",
     });
-    expect(answer.json.auth?.policies).toEqual(["app", "default"]);
-    expect(answer.json.auth?.lease_duration).toBe(3600);
-    expect(answer.json.auth?.renewable).toBe(true);
+    expect(at(answer.json, "auth.policies")).toEqual(["app", "default"]);
+    expect(at(answer.json, "auth.lease_duration")).toBe(3600);
+    expect(at(answer.json, "auth.renewable")).toBe(true);
     const self = await h.call("GET", "auth/token/lookup-self", { token });
-    expect(self.json.data?.display_name).toBe("token-web");
-    expect(self.json.data?.meta).toEqual({ owner: "tests" });
-    expect(self.json.data?.orphan).toBe(false);
-    expect(self.json.data?.path).toBe("auth/token/create");
-    expect(num(self.json.data?.ttl)).toBeLessThanOrEqual(3600);
+    expect(at(self.json, "data.display_name")).toBe("token-web");
+    expect(at(self.json, "data.meta")).toEqual({ owner: "tests" });
+    expect(at(self.json, "data.orphan")).toBe(false);
+    expect(at(self.json, "data.path")).toBe("auth/token/create");
+    expect(num(at(self.json, "data.ttl"))).toBeLessThanOrEqual(3600);
   });
 
   test("a non-root parent cannot grant policies it does not hold", async () => {
@@ -86,25 +90,25 @@ describe("api-docs/auth/token#create-update-token-role", () => {
     });
     expect(role.status).toBe(204);
     const read = await h.call("GET", "auth/token/roles/controller");
-    expect(read.json.data?.period).toBe(3600);
-    expect(read.json.data?.token_period).toBe(3600);
-    expect(read.json.data?.allowed_policies).toEqual(["app"]);
-    expect(read.json.data?.orphan).toBe(true);
+    expect(at(read.json, "data.period")).toBe(3600);
+    expect(at(read.json, "data.token_period")).toBe(3600);
+    expect(at(read.json, "data.allowed_policies")).toEqual(["app"]);
+    expect(at(read.json, "data.orphan")).toBe(true);
 
     const { token } = await create({}, "auth/token/create/controller");
     const looked = await h.call("GET", "auth/token/lookup-self", { token });
-    expect(looked.json.data?.period).toBe(3600);
-    expect(looked.json.data?.role).toBe("controller");
-    expect(looked.json.data?.orphan).toBe(true);
-    expect(looked.json.data?.policies).toEqual(["app", "default"]);
-    expect(looked.json.data?.explicit_max_ttl).toBe(0);
+    expect(at(looked.json, "data.period")).toBe(3600);
+    expect(at(looked.json, "data.role")).toBe("controller");
+    expect(at(looked.json, "data.orphan")).toBe(true);
+    expect(at(looked.json, "data.policies")).toEqual(["app", "default"]);
+    expect(at(looked.json, "data.explicit_max_ttl")).toBe(0);
 
     h.sim.clock.advance(40 * 60_000);
     const before = await h.call("GET", "auth/token/lookup-self", { token });
-    expect(num(before.json.data?.ttl)).toBeLessThanOrEqual(20 * 60);
+    expect(num(at(before.json, "data.ttl"))).toBeLessThanOrEqual(20 * 60);
     const renewed = await h.call("POST", "auth/token/renew-self", { token, body: { increment: "10s" } });
     expect(renewed.status).toBe(200);
-    expect(renewed.json.auth?.lease_duration).toBe(3600);
+    expect(at(renewed.json, "auth.lease_duration")).toBe(3600);
     // Periodic tokens outlive any max TTL as long as they are renewed.
     for (let i = 0; i < 30; i++) {
       h.sim.clock.advance(50 * 60_000);
@@ -116,7 +120,7 @@ describe("api-docs/auth/token#create-update-token-role", () => {
   test("policies outside the role's allowed_policies are refused; unknown roles are a 400", async () => {
     const bad = await h.call("POST", "auth/token/create/controller", { body: { policies: ["maker"] } });
     expect(bad.status).toBe(400);
-    expect(String(bad.json.errors)).toContain("must be subset of the role's allowed policies");
+    expect(String(at(bad.json, "errors"))).toContain("must be subset of the role's allowed policies");
     expect((await h.call("POST", "auth/token/create/nope")).json).toEqual({ errors: ["unknown role nope"] });
   });
 
@@ -125,20 +129,20 @@ describe("api-docs/auth/token#create-update-token-role", () => {
     const { token } = await create({ ttl: "1h" }, "auth/token/create/capped");
     h.sim.clock.advance(50 * 60_000);
     const first = await h.call("POST", "auth/token/renew-self", { token, body: { increment: "1h" } });
-    expect(first.json.auth?.lease_duration).toBe(3600);
-    expect(first.json.warnings).toBeNull();
+    expect(at(first.json, "auth.lease_duration")).toBe(3600);
+    expect(at(first.json, "warnings")).toBeNull();
     h.sim.clock.advance(50 * 60_000);
     const renewed = await h.call("POST", "auth/token/renew-self", { token, body: { increment: "1h" } });
     expect(renewed.status, renewed.text).toBe(200);
-    expect(num(renewed.json.auth?.lease_duration)).toBeLessThanOrEqual(20 * 60);
-    expect(String(renewed.json.warnings)).toContain("exceeded the effective max_ttl");
+    expect(num(at(renewed.json, "auth.lease_duration"))).toBeLessThanOrEqual(20 * 60);
+    expect(String(at(renewed.json, "warnings"))).toContain("exceeded the effective max_ttl");
     h.sim.clock.advance(21 * 60_000);
     expect((await h.call("GET", "auth/token/lookup-self", { token })).status).toBe(403);
   });
 
   test("LIST auth/token/roles", async () => {
     const list = await h.call("GET", "auth/token/roles?list=true");
-    expect(list.json.data?.keys).toEqual(["capped", "controller"]);
+    expect(at(list.json, "data.keys")).toEqual(["capped", "controller"]);
   });
 });
 
@@ -161,8 +165,8 @@ describe("api-docs/auth/token: expiry, revocation and use limits", () => {
   test("lookup-accessor hides the id; revoke-accessor revokes the token", async () => {
     const { token, accessor } = await create({ ttl: "1h" });
     const looked = await h.call("POST", "auth/token/lookup-accessor", { body: { accessor } });
-    expect(looked.json.data?.id).toBe("");
-    expect(looked.json.data?.accessor).toBe(accessor);
+    expect(at(looked.json, "data.id")).toBe("");
+    expect(at(looked.json, "data.accessor")).toBe(accessor);
     expect((await h.call("POST", "auth/token/revoke-accessor", { body: { accessor } })).status).toBe(204);
     expect((await h.call("GET", "auth/token/lookup-self", { token })).status).toBe(403);
     expect((await h.call("POST", "auth/token/lookup-accessor", { body: { accessor } })).status).toBe(400);
@@ -180,13 +184,13 @@ describe("api-docs/auth/token: expiry, revocation and use limits", () => {
   test("revoke-self ends the caller's token", async () => {
     const { token } = await create({ ttl: "1h" });
     expect((await h.call("POST", "auth/token/revoke-self", { token })).status).toBe(204);
-    expect((await h.call("GET", "auth/token/lookup-self", { token })).json.errors).toBeDefined();
+    expect(at((await h.call("GET", "auth/token/lookup-self", { token })).json, "errors")).toBeDefined();
   });
 
   test("num_uses counts down and the token dies after its last use", async () => {
     const { token } = await create({ ttl: "1h", num_uses: 2 });
     const first = await h.call("GET", "auth/token/lookup-self", { token });
-    expect(first.json.data?.num_uses).toBe(1);
+    expect(at(first.json, "data.num_uses")).toBe(1);
     expect((await h.call("GET", "auth/token/lookup-self", { token })).status).toBe(200);
     expect((await h.call("GET", "auth/token/lookup-self", { token })).status).toBe(403);
   });
