@@ -15,6 +15,7 @@ import { getObject, type ListQuery, listObjects } from "./reads.ts";
 import { resolveTarget, type Target } from "./routes.ts";
 import { parseFieldSelector, parseLabelSelector } from "./selectors/index.ts";
 import { ApiError, apiErrors, statusResponse } from "./status.ts";
+import { resourceVersionOf, toTable, wantsTable } from "./table.ts";
 import { DEFAULT_WATCH_TIMEOUT_MS, type WatchHub } from "./watch.ts";
 import type { Writes } from "./writes.ts";
 
@@ -125,6 +126,9 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
   ): Promise<Response> {
     const { type, namespace, name, subresource } = target;
     const watch = target.watchPrefix || isTrue(query("watch"));
+    const asTable = wantsTable(request.headers.get("accept") ?? undefined);
+    const tableOf = (objects: readonly JsonObject[], metadata: JsonObject) =>
+      toTable(type, objects, metadata, new Date());
     if (method === "GET" && (watch || name === undefined)) {
       if (subresource) throw apiErrors.methodNotAllowed();
       const labelSelector = query("labelSelector");
@@ -143,6 +147,12 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
           allowBookmarks: isTrue(query("allowWatchBookmarks")),
           sendInitialEvents: isTrue(query("sendInitialEvents")),
           timeoutMs: timeoutSeconds ? timeoutSeconds * 1000 : DEFAULT_WATCH_TIMEOUT_MS,
+          ...(asTable
+            ? {
+                present: (object: JsonObject) =>
+                  tableOf([object], { resourceVersion: resourceVersionOf(object) }),
+              }
+            : {}),
         });
       }
       const listQuery: ListQuery = {
@@ -155,15 +165,20 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
         resourceVersion: query("resourceVersion"),
         resourceVersionMatch: query("resourceVersionMatch") || undefined,
       };
-      return Response.json(listObjects(cluster, type, listQuery));
+      const list = listObjects(cluster, type, listQuery);
+      if (!asTable) return Response.json(list);
+      return Response.json(tableOf(list.items as JsonObject[], list.metadata as JsonObject));
     }
     if (name === undefined) {
       if (method !== "POST" || (type.namespaced && !namespace)) throw apiErrors.methodNotAllowed();
       return Response.json(writes.create(type, namespace, await readJson(request)), { status: 201 });
     }
     switch (method) {
-      case "GET":
-        return Response.json(getObject(cluster, type, namespace, name));
+      case "GET": {
+        const object = getObject(cluster, type, namespace, name);
+        if (!asTable) return Response.json(object);
+        return Response.json(tableOf([object], { resourceVersion: resourceVersionOf(object) }));
+      }
       case "PUT":
         return Response.json(writes.update(type, namespace, name, await readJson(request), subresource));
       case "PATCH": {

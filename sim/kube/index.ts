@@ -13,8 +13,8 @@
  * - No other resources or API groups (no Services, ConfigMaps, Secrets, Nodes, leases, CRDs, /apis/* groups).
  * - No graceful deletion: DELETE removes the object at once whatever gracePeriodSeconds says; no finalizers,
  *   no garbage collection via ownerReferences, no deletecollection; deleting a namespace deletes its objects at once.
- * - No server-side apply, no dryRun, no fieldManager/managedFields, no Table output, no protobuf/CBOR, no
- *   OpenAPI documents; JSON only.
+ * - No server-side apply, no dryRun, no fieldManager/managedFields, no protobuf/CBOR, no OpenAPI documents
+ *   (kubectl needs --validate=false); JSON only, plus kubectl's Table format.
  * - No scheduler: pods are never bound to nodes; the kubelet stand-in runs every pod.
  * - Authentication is bearer tokens only (no client certificates, no anonymous access outside public-info paths);
  *   authorization is two fixed roles (admin, read-only), not RBAC.

@@ -28,6 +28,8 @@ export interface WatchRequest {
   allowBookmarks: boolean;
   sendInitialEvents: boolean;
   timeoutMs: number;
+  /** How objects appear in ADDED/MODIFIED/DELETED events (a Table row for kubectl); as stored by default. */
+  present?: (object: JsonObject) => JsonObject;
 }
 
 /** kube-apiserver's --min-request-timeout default; its watches end between 1x and 2x this. */
@@ -66,7 +68,10 @@ export class WatchHub {
       start: (controller) => {
         let closed = false;
         const send = (type: WatchEventType, object: JsonObject) => {
-          if (!closed) controller.enqueue(encoder.encode(`${JSON.stringify({ type, object })}\n`));
+          if (closed) return;
+          const shown =
+            request.present && type !== "BOOKMARK" && type !== "ERROR" ? request.present(object) : object;
+          controller.enqueue(encoder.encode(`${JSON.stringify({ type, object: shown })}\n`));
         };
         const timers: ReturnType<typeof setTimeout>[] = [];
         let unsubscribe = () => {};
