@@ -1,0 +1,2 @@
+export * from "./correlator.ts";
+export * from "./recorder.ts";

@@ -1,0 +1,159 @@
+/**
+ * runListWatch(): client-go's Reflector for one scope of one resource: list (paginated), then watch from the
+ * list's resourceVersion, forever, until the signal aborts.
+ *
+ * Contract (https://kubernetes.io/docs/reference/using-api/api-concepts/#efficient-detection-of-changes):
+ * - A watch that ends (server timeout, cut connection) is re-opened from the last resourceVersion seen, including
+ *   bookmarks, so nothing is missed and nothing is replayed twice.
+ * - 410 Gone (on the watch request or as an ERROR event) means that version was compacted: re-list.
+ * - Any other failure is logged by the caller (`onError`) and retried after capped, jittered exponential back-off.
+ * - Watches ask the server to end them after a jittered 5-10 minutes, so a silently dead connection cannot stall
+ *   the informer for longer (the original's watch stalled until a 20 s re-list).
+ * - `onList` receives the whole listed scope (for PodStore.replace); `onEvent` each watch change; `onSynced` is
+ *   called after every successful list.
+ */
+import * as v from "valibot";
+import {
+  apiError,
+  BookmarkSchema,
+  HTTP_GONE,
+  KubeApiError,
+  ListSchema,
+  readStatus,
+  WatchEventSchema,
+} from "./api-status.ts";
+import type { KubeTransport } from "./transport.ts";
+
+export type WatchChange = { type: "ADDED" | "MODIFIED" | "DELETED"; object: unknown };
+
+export interface ListWatchOptions {
+  transport: KubeTransport;
+  /** e.g. /api/v1/pods or /api/v1/namespaces/ns/pods */
+  path: string;
+  /** e.g. `metadata.name=svc` to follow one object. */
+  fieldSelector?: string;
+  onList(items: unknown[]): void;
+  onEvent(change: WatchChange): void;
+  onSynced(): void;
+  onError(error: unknown): void;
+  signal: AbortSignal;
+  random?: () => number;
+  pageSize?: number;
+}
+
+export const LIST_PAGE_SIZE = 500;
+const MIN_WATCH_TIMEOUT_S = 300;
+const BACKOFF_INITIAL_MS = 200;
+const BACKOFF_MAX_MS = 30_000;
+
+class Gone extends Error {}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+async function listAll(options: ListWatchOptions): Promise<string> {
+  const items: unknown[] = [];
+  let continueToken: string | undefined;
+  for (;;) {
+    const query = {
+      limit: options.pageSize ?? LIST_PAGE_SIZE,
+      continue: continueToken,
+      fieldSelector: options.fieldSelector,
+    };
+    const answer = await options.transport.request(options.path, { query, signal: options.signal });
+    if (answer.status !== 200) throw apiError(answer.status, options.path, answer.body);
+    const page = v.parse(ListSchema, answer.body);
+    for (const item of page.items) items.push(item);
+    continueToken = page.metadata.continue || undefined;
+    if (!continueToken) {
+      options.onList(items);
+      return page.metadata.resourceVersion;
+    }
+  }
+}
+
+function parseLine(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Watches from `resourceVersion` until the stream ends; returns the last version seen. Throws Gone on 410. */
+async function watchFrom(options: ListWatchOptions, resourceVersion: string): Promise<string> {
+  let latest = resourceVersion;
+  let failure: Error | undefined;
+  const random = options.random ?? Math.random;
+  const query = {
+    watch: true,
+    resourceVersion,
+    allowWatchBookmarks: true,
+    fieldSelector: options.fieldSelector,
+    timeoutSeconds: Math.floor(MIN_WATCH_TIMEOUT_S * (1 + random())),
+  };
+  const streamAbort = new AbortController();
+  const stopStream = () => streamAbort.abort();
+  options.signal.addEventListener("abort", stopStream, { once: true });
+  const onLine = (line: string) => {
+    if (failure) return;
+    const parsed = v.safeParse(WatchEventSchema, parseLine(line));
+    if (!parsed.success) return;
+    const { type, object } = parsed.output;
+    if (type === "ERROR") {
+      const status = readStatus(object);
+      failure = status?.code === HTTP_GONE ? new Gone() : apiError(status?.code ?? 500, options.path, object);
+      streamAbort.abort();
+      return;
+    }
+    const version = v.safeParse(BookmarkSchema, object);
+    if (version.success) latest = version.output.metadata.resourceVersion;
+    if (type !== "BOOKMARK") options.onEvent({ type, object });
+  };
+  try {
+    const end = await options.transport.stream(options.path, query, onLine, streamAbort.signal);
+    if (failure) throw failure;
+    if (end.kind === "status") {
+      if (end.status === HTTP_GONE || readStatus(end.body)?.code === HTTP_GONE) throw new Gone();
+      throw apiError(end.status, options.path, end.body);
+    }
+    return latest;
+  } finally {
+    options.signal.removeEventListener("abort", stopStream);
+  }
+}
+
+export async function runListWatch(options: ListWatchOptions): Promise<void> {
+  const random = options.random ?? Math.random;
+  let failures = 0;
+  while (!options.signal.aborted) {
+    try {
+      let resourceVersion = await listAll(options);
+      options.onSynced();
+      failures = 0;
+      for (;;) {
+        if (options.signal.aborted) return;
+        resourceVersion = await watchFrom(options, resourceVersion);
+        failures = 0;
+      }
+    } catch (error) {
+      if (options.signal.aborted) return;
+      if (error instanceof Gone) continue;
+      options.onError(
+        error instanceof KubeApiError || error instanceof Error ? error : new Error(String(error)),
+      );
+      failures++;
+      const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (failures - 1));
+      await sleep(ceiling / 2 + (ceiling / 2) * random(), options.signal);
+    }
+  }
+}
