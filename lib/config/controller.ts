@@ -115,6 +115,9 @@ const controllerShape = {
   LOG_LEVEL: field(logLevel, { default: "info" as ConfigLogLevel }),
 };
 
+/** Every variable the controller reads, for documentation and manifest checks. */
+export const CONTROLLER_ENV_NAMES: readonly string[] = Object.keys(controllerShape);
+
 /** Where the allow-list comes from: inline text (already parsed) or a file read at start-up (files.ts). */
 export type AllowListSource = { kind: "inline"; list: AllowList } | { kind: "file"; path: string };
 

@@ -47,6 +47,9 @@ const initShape = {
   CONTROLLER_CA_CERT: field(filePath),
 };
 
+/** Every variable the init container reads, for documentation and manifest checks. */
+export const INIT_ENV_NAMES: readonly string[] = Object.keys(initShape);
+
 export interface InitConfig {
   /** Secret: never log it. */
   roleId: string;
