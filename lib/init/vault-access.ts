@@ -62,7 +62,7 @@ export function vaultCaBundle(
   const parts = [localCaPem, pushAuthenticated ? pushedCaPem : undefined].filter(
     (part): part is string => part !== undefined && part.trim() !== "",
   );
-  return parts.length > 0
-    ? parts.map((part) => (part.endsWith("\n") ? part : `${part}\n`)).join("")
-    : undefined;
+  if (parts.length === 0) return undefined;
+  // A single bundle is kept byte for byte (it is what ca.crt will hold); several are joined on line boundaries.
+  return parts.map((part, i) => (i < parts.length - 1 && !part.endsWith("\n") ? `${part}\n` : part)).join("");
 }

@@ -1,6 +1,6 @@
 // runInit() in-process over real TLS on loopback (with a fake Vault): the handshake refusals, the certificate it
 // presents, the answer reaching the caller before it returns, files on disk and the timeout explanation.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,9 @@ import {
   type KeyPairPem,
 } from "../../lib/tls/index.ts";
 import { baseSettings, fakeVault, quietLogger, samplePush } from "./fakes.ts";
+
+// Real TLS servers and processes on a busy CI machine: wait generously (bun 1.4 ignores bunfig's timeout).
+setDefaultTimeout(60_000);
 
 const HOUR = 3_600_000;
 let controllerCa: CertificateAuthority;

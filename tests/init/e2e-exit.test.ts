@@ -1,0 +1,68 @@
+// How the compiled init ends when it does not get credentials: the timeout explanation with exit 1, configuration
+// errors with exit 2 naming the variable, and the start-up warning of an unauthenticated push.
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import { type Harness, type InitPod, push, startHarness, startInit } from "./harness.ts";
+
+// Real TLS servers and processes on a busy CI machine: wait generously (bun 1.4 ignores bunfig's timeout).
+setDefaultTimeout(120_000);
+
+let h: Harness;
+const pods: InitPod[] = [];
+
+beforeAll(async () => {
+  h = await startHarness("exit");
+});
+afterAll(async () => {
+  for (const pod of pods) await pod.process.stop();
+  await h?.stop();
+});
+
+test("times out with exit 1 and says what never arrived and what to check", async () => {
+  const pod = await startInit(h, "127.1.22.1", { TIMEOUT: "3s" });
+  pods.push(pod);
+  expect(await pod.process.exited()).toBe(1);
+  const output = pod.process.output();
+  expect(output).toContain("timed out after 3s without receiving a valid secret_id push");
+  expect(output).toContain("No push arrived at all");
+  expect(output).toContain("kubectl describe pod");
+  expect(output).toContain("leader");
+  expect(output).toContain("ALLOWED_ROLES");
+  expect(output).toContain("TCP port 50000");
+  expect(readdirSync(pod.credentialsDir)).toEqual([]);
+});
+
+test("a refused push is summarised in the timeout explanation", async () => {
+  const pod = await startInit(h, "127.1.22.2", { TIMEOUT: "4s" });
+  pods.push(pod);
+  const wrap = await h.mint("other");
+  expect((await push(pod.podIp, h.pushRequest(wrap), h.controller)).status).toBe(403);
+  expect(await pod.process.exited()).toBe(1);
+  expect(pod.process.output()).toContain(
+    "1 push was refused; the last one because the wrapping token was created by auth/approle/role/other/secret-id",
+  );
+});
+
+test("a configuration error exits 2 and names every bad variable", async () => {
+  const pod = await startInit(h, "127.1.22.3", { VAULT_ROLE_ID: undefined, TIMEOUT: "soon" }, false);
+  pods.push(pod);
+  expect(await pod.process.exited()).toBe(2);
+  const output = pod.process.output();
+  expect(output).toContain("VAULT_ROLE_ID");
+  expect(output).toContain("TIMEOUT");
+});
+
+test("without CONTROLLER_CA_CERT it warns at start-up that the push is unauthenticated, and still works", async () => {
+  const pod = await startInit(h, "127.1.22.4", {
+    CONTROLLER_CA_CERT: undefined,
+    VAULT_CACERT: h.vaultCaPath,
+  });
+  pods.push(pod);
+  expect(pod.process.output()).toContain("UNAUTHENTICATED");
+  const wrap = await h.mint();
+  const response = await push(pod.podIp, h.pushRequest(wrap), undefined);
+  expect(response.status).toBe(200);
+  expect(await pod.process.exited()).toBe(0);
+  // The push's CAs were not trusted (unauthenticated), so ca.crt holds VAULT_CACERT's bundle, which verified Vault.
+  expect(readdirSync(pod.credentialsDir).sort()).toEqual(["ca.crt", "vault-token"]);
+});
