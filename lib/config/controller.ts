@@ -7,7 +7,7 @@
  * later with files.ts, which names the variable when one is missing or not PEM.
  */
 import { defaultListenAddress, type ListenAddress, listenAddress, vaultAddress } from "./address.ts";
-import { type AllowList, compileGlob, parseAllowList } from "./allow-list/index.ts";
+import { compileGlob } from "./allow-list/index.ts";
 import {
   bool,
   type ConfigLogLevel,
@@ -26,8 +26,11 @@ import {
   text,
 } from "./converters.ts";
 import { durationSeconds } from "./duration.ts";
-import { ConfigError, type ConfigProblem } from "./errors.ts";
+import { ConfigError } from "./errors.ts";
 import { accept, type Env, field, parseFields, refuse } from "./fields.ts";
+import { type AllowListSource, allowListSource, isSet, pairProblems } from "./rules.ts";
+
+export type { AllowListSource } from "./rules.ts";
 
 export const CONTROLLER_DEFAULTS = {
   raftDir: "/var/lib/kubernetes-vault/",
@@ -118,9 +121,6 @@ const controllerShape = {
 /** Every variable the controller reads, for documentation and manifest checks. */
 export const CONTROLLER_ENV_NAMES: readonly string[] = Object.keys(controllerShape);
 
-/** Where the allow-list comes from: inline text (already parsed) or a file read at start-up (files.ts). */
-export type AllowListSource = { kind: "inline"; list: AllowList } | { kind: "file"; path: string };
-
 export interface ControllerConfig {
   raftDir: string;
   vault: {
@@ -152,54 +152,6 @@ export interface ControllerConfig {
   logLevel: ConfigLogLevel;
   /** Settings that work but weaken a guarantee; log them at start-up. */
   warnings: string[];
-}
-
-function allowListSource(
-  inline: string | undefined,
-  file: string | undefined,
-  problems: ConfigProblem[],
-): AllowListSource | undefined {
-  if (inline !== undefined && file !== undefined) {
-    problems.push({
-      variable: "ALLOWED_ROLES_FILE",
-      problem: "both ALLOWED_ROLES and ALLOWED_ROLES_FILE are set",
-      fix: "keep only one of them",
-    });
-    return undefined;
-  }
-  if (file !== undefined) return { kind: "file", path: file };
-  if (inline === undefined) {
-    problems.push({
-      variable: "ALLOWED_ROLES",
-      problem: "no allow-list is set, so no pod could receive a secret_id (deny by default)",
-      fix: 'set ALLOWED_ROLES (e.g. "default/my-app: my-approle") or ALLOWED_ROLES_FILE to a file of such entries',
-    });
-    return undefined;
-  }
-  try {
-    return { kind: "inline", list: parseAllowList(inline, "ALLOWED_ROLES") };
-  } catch (error) {
-    if (error instanceof ConfigError) problems.push(...error.problems);
-    else throw error;
-    return undefined;
-  }
-}
-
-const isSet = (env: Env, name: string) => (env[name] ?? "").trim() !== "";
-
-/** Judged on what is set (not on what parsed), so a malformed value is reported once, as malformed. */
-function pairProblems(env: Env, a: string, b: string, why: string): ConfigProblem[] {
-  const hasA = isSet(env, a);
-  const hasB = isSet(env, b);
-  if (hasA === hasB) return [];
-  const [missing, present] = hasA ? [b, a] : [a, b];
-  return [
-    {
-      variable: missing,
-      problem: `${present} is set but ${missing} is not (${why})`,
-      fix: `set both ${a} and ${b}, or neither`,
-    },
-  ];
 }
 
 export function loadControllerConfig(env: Env): ControllerConfig {
