@@ -1,6 +1,6 @@
 /**
  * EventCorrelator: decides, for each event the controller wants to record, whether to create a new core/v1 Event,
- * bump the count of an identical recent one, or drop it. Pure: time comes from the injected `now`.
+ * bump the count of an identical recent one, or drop it. Pure: every call is told the time the event happened.
  *
  * Contract (client-go's EventCorrelator, tools/record/events_cache.go):
  * - Spam filter first: a token bucket per involved object (burst 25, one token back every 5 minutes) so a pod
@@ -27,7 +27,6 @@ export type Correlation =
   | { kind: "drop" };
 
 export interface CorrelatorOptions {
-  now(): number;
   windowMs?: number;
   burst?: number;
   refillEveryMs?: number;
@@ -67,14 +66,13 @@ function touch<V>(map: Map<string, V>, key: string, value: V, max: number): void
 export class EventCorrelator {
   private readonly recent = new Map<string, Recent>();
   private readonly buckets = new Map<string, Bucket>();
-  private readonly settings: Required<Omit<CorrelatorOptions, "now">>;
+  private readonly settings: Required<CorrelatorOptions>;
 
-  constructor(private readonly options: CorrelatorOptions) {
+  constructor(options: CorrelatorOptions = {}) {
     this.settings = { ...EVENT_DEFAULTS, ...stripUndefined(options) };
   }
 
-  correlate(event: EventInput): Correlation {
-    const now = this.options.now();
+  correlate(event: EventInput, now: number): Correlation {
     if (!this.takeToken(event.uid, now)) return { kind: "drop" };
     const key = [event.uid, event.type, event.reason, event.message].join("\u0000");
     const recent = this.recent.get(key);
@@ -85,8 +83,7 @@ export class EventCorrelator {
     return { kind: "patch", key, name: recent.name, count: recent.count, firstMs: recent.firstMs };
   }
 
-  created(key: string, name: string): void {
-    const now = this.options.now();
+  created(key: string, name: string, now: number): void {
     touch(this.recent, key, { name, count: 1, firstMs: now, lastMs: now }, this.settings.maxEntries);
   }
 
@@ -110,8 +107,8 @@ export class EventCorrelator {
   }
 }
 
-function stripUndefined(options: CorrelatorOptions): Partial<Required<Omit<CorrelatorOptions, "now">>> {
-  const out: Partial<Required<Omit<CorrelatorOptions, "now">>> = {};
+function stripUndefined(options: CorrelatorOptions): Partial<Required<CorrelatorOptions>> {
+  const out: Partial<Required<CorrelatorOptions>> = {};
   if (options.windowMs !== undefined) out.windowMs = options.windowMs;
   if (options.burst !== undefined) out.burst = options.burst;
   if (options.refillEveryMs !== undefined) out.refillEveryMs = options.refillEveryMs;

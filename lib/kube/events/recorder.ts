@@ -32,7 +32,7 @@ export interface EventRecorderOptions {
   /** Who reports: the controller's pod name (reportingInstance, source.host). */
   instance: string;
   now?: () => number;
-  correlator?: Omit<CorrelatorOptions, "now">;
+  correlator?: CorrelatorOptions;
   log?: Logger;
   /** Called for every event written (created or patched), for the events-by-reason metric. */
   onEmitted?(reason: string, type: EventType): void;
@@ -44,6 +44,8 @@ export interface EventRecorder {
 }
 
 interface Pending {
+  /** When the controller saw it happen, not when the backlog got to it. */
+  atMs: number;
   pod: InvolvedPod;
   reason: string;
   message: string;
@@ -63,7 +65,7 @@ function timestamp(ms: number): string {
 
 export function createEventRecorder(options: EventRecorderOptions): EventRecorder {
   const now = options.now ?? (() => Date.now());
-  const correlator = new EventCorrelator({ ...options.correlator, now });
+  const correlator = new EventCorrelator(options.correlator);
   const backlog: Pending[] = [];
   let sequence = 0;
   let draining: Promise<void> | undefined;
@@ -71,7 +73,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const eventsPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
 
   const create = async (event: Pending, key: string) => {
-    const at = now();
+    const at = event.atMs;
     const name = `${event.pod.name}.${(at * 1000 + (sequence++ % 1000)).toString(16)}`;
     const body = {
       apiVersion: "v1",
@@ -91,12 +93,12 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
     const path = eventsPath(event.pod.namespace);
     const answer = await options.transport.request(path, { method: "POST", body });
     if (answer.status !== 201 && answer.status !== 200) throw apiError(answer.status, path, answer.body);
-    correlator.created(key, name);
+    correlator.created(key, name, at);
   };
 
   const patch = async (event: Pending, correlation: Extract<Correlation, { kind: "patch" }>) => {
     const path = `${eventsPath(event.pod.namespace)}/${encodeURIComponent(correlation.name)}`;
-    const body = { count: correlation.count, lastTimestamp: timestamp(now()) };
+    const body = { count: correlation.count, lastTimestamp: timestamp(event.atMs) };
     const answer = await options.transport.request(path, {
       method: "PATCH",
       body,
@@ -110,7 +112,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   };
 
   const write = async (event: Pending) => {
-    const correlation = correlator.correlate({ ...event, uid: event.pod.uid });
+    const correlation = correlator.correlate({ ...event, uid: event.pod.uid }, event.atMs);
     if (correlation.kind === "drop") {
       options.log?.debug("event rate limit reached for this pod; dropping", {
         pod: event.pod.name,
@@ -140,7 +142,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   return {
     record(pod, reason, message, type = "Normal") {
       if (backlog.length >= MAX_BACKLOG) backlog.shift();
-      backlog.push({ pod, reason, message: truncate(message), type });
+      backlog.push({ atMs: now(), pod, reason, message: truncate(message), type });
       draining ??= drain();
     },
     async flush() {
