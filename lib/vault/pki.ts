@@ -4,6 +4,7 @@
  * API: https://developer.hashicorp.com/vault/api-docs/secret/pki
  *
  * Contract: issuing is not retried (each try mints a certificate); CA reads are. `ca/pem` answers raw PEM, not JSON.
+ * Every PEM returned ends with a newline, so bundles can be joined.
  */
 import * as v from "valibot";
 import { VaultResponseError } from "./errors.ts";
@@ -29,6 +30,11 @@ export interface IssuedCertificatePem {
 }
 
 const pem = v.pipe(v.string(), v.includes("-----BEGIN "));
+
+/** Vault's PEM fields lack a final newline; adding it lets callers concatenate bundles safely. */
+function terminated(text: string): string {
+  return text.endsWith("\n") ? text : `${text}\n`;
+}
 
 const IssueBody = v.object({
   data: v.looseObject({
@@ -63,10 +69,10 @@ export async function pkiIssue(
     decode: json("POST", path, IssueBody),
   });
   return {
-    certificatePem: data.certificate,
-    privateKeyPem: data.private_key,
-    issuingCaPem: data.issuing_ca,
-    caChainPem: data.ca_chain ?? [],
+    certificatePem: terminated(data.certificate),
+    privateKeyPem: terminated(data.private_key),
+    issuingCaPem: terminated(data.issuing_ca),
+    caChainPem: (data.ca_chain ?? []).map(terminated),
     serialNumber: data.serial_number,
     expiration: data.expiration,
   };
@@ -85,7 +91,7 @@ export async function pkiCaPem(options: TransportOptions, mount: string): Promis
     decode: (answer: VaultAnswer) => {
       if (!PEM_CERTIFICATE.test(answer.text))
         throw new VaultResponseError("GET", path, answer.status, ["the body is not a PEM certificate"]);
-      return answer.text.endsWith("\n") ? answer.text : `${answer.text}\n`;
+      return terminated(answer.text);
     },
   });
 }
@@ -102,5 +108,5 @@ export async function pkiCertCa(options: TransportOptions, mount: string): Promi
     retryable: true,
     decode: json("GET", path, CertBody),
   });
-  return data.certificate;
+  return terminated(data.certificate);
 }

@@ -273,11 +273,12 @@ describe("PKI and health", () => {
       alt_names: ["kv-0", "localhost"],
       ttl: 3600,
     });
+    const terminated = (pem: string) => `${pem.trimEnd()}\n`;
     expect(issued).toEqual({
-      certificatePem: leaf.certPem,
-      privateKeyPem: leaf.keyPem,
-      issuingCaPem: ca.certPem,
-      caChainPem: [ca.certPem],
+      certificatePem: terminated(leaf.certPem),
+      privateKeyPem: terminated(leaf.keyPem),
+      issuingCaPem: terminated(ca.certPem),
+      caChainPem: [terminated(ca.certPem)],
       serialNumber: "39:dd:2e",
       expiration: 1700000000,
     });
@@ -307,7 +308,7 @@ describe("PKI and health", () => {
   test("pkiCertCa: GET <mount>/cert/ca answers {data:{certificate}}", async () => {
     const { vault, client } = setup();
     vault.on("GET /v1/pki/cert/ca", json({ data: { certificate: ca.certPem, revocation_time: 0 } }));
-    expect(await client.pkiCertCa("pki")).toBe(ca.certPem);
+    expect(await client.pkiCertCa("pki")).toBe(`${ca.certPem.trimEnd()}\n`);
   });
 
   test("health: every documented status code is an answer", async () => {
