@@ -9,7 +9,7 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, unknown>;
 
 const LEVEL_ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const SECRET_FIELD = /token|secret|password|private.?key|^key$|wrapped/i;
+const SECRET_FIELD = /token|secret|password|private.?key|^key$|wrapped|role.?id/i;
 /** Accessors and TTLs are safe to print and are what operators need to correlate. */
 const SAFE_FIELD = /accessor|ttl|expir|path|count|_ms$|Ms$/i;
 

@@ -11,14 +11,18 @@ export const PKI_MOUNT = "pki";
 export const PKI_ROLE = "kubernetes-vault";
 export const CONTROLLER_NAMESPACE = "kubernetes-vault";
 export const CONTROLLER_SERVICE = "kubernetes-vault";
-/** Roles the controller policy covers (`demo-*`) and one it deliberately does not, to show Vault's 403 on a pod. */
+/** Roles the controller policy covers, and one (unlisted-app) it deliberately does not, to show Vault's 403 on a pod. */
 export const SAMPLE_ROLES = ["demo-app", "demo-batch", "unlisted-app"] as const;
 export const SAMPLE_NAMESPACES = ["team-a", "team-b", "team-c"] as const;
 /** team-c may ask for nothing: its pods show the allow-list refusal. */
 export const SANDBOX_ALLOW_LIST = "team-a: demo-app, unlisted-app\nteam-b: demo-app, demo-batch\n";
 
 export const CONTROLLER_POLICY_HCL = `# What the kubernetes-vault controller needs, and nothing more.
-path "auth/approle/role/demo-*/secret-id" {
+# Vault globs only at the end of a path, so each role is named (or use "+" for one whole segment).
+path "auth/approle/role/demo-app/secret-id" {
+  capabilities = ["update"]
+}
+path "auth/approle/role/demo-batch/secret-id" {
   capabilities = ["update"]
 }
 path "${PKI_MOUNT}/issue/${PKI_ROLE}" {
