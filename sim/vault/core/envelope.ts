@@ -5,7 +5,8 @@
  */
 import type { LogicalResponse, Operation, WrapInfo } from "./logical.ts";
 
-export const JSON_HEADERS = { "content-type": "application/json" };
+/** Vault marks every API answer as not cacheable. */
+export const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
 
 export function errorResponse(status: number, errors: string[]): Response {
   return new Response(`${JSON.stringify({ errors })}\n`, { status, headers: JSON_HEADERS });
