@@ -69,7 +69,7 @@ listening.sort((a, b) => a - b);
 internal.sort((a, b) => a - b);
 
 const h = await startHarness("bench");
-let exchangePeakRssKb = 0;
+let exchangePeakRssBytes = 0;
 let exchangeMs = 0;
 try {
   const podIp = "127.1.40.200";
@@ -87,7 +87,8 @@ try {
       throw new Error(`push answered ${response.status}: ${await response.text()}`);
     exchangeMs = performance.now() - began;
     await started.process.exited;
-    exchangePeakRssKb = started.process.resourceUsage()?.maxRSS ?? 0;
+    // Bun reports maxRSS in bytes.
+    exchangePeakRssBytes = started.process.resourceUsage()?.maxRSS ?? 0;
   } finally {
     started.process.kill("SIGKILL");
   }
@@ -106,8 +107,8 @@ console.log(
         min: listening[0],
       },
       insideRunInitMs: { p50: percentile(internal, 0.5), p90: percentile(internal, 0.9) },
-      idleRssKb: { max: Math.max(...idleRss) },
-      exchange: { pushToAnswerMs: exchangeMs, peakRssKb: exchangePeakRssKb },
+      idleRssMiB: { max: Math.max(...idleRss) / 1024 },
+      exchange: { pushToAnswerMs: exchangeMs, peakRssMiB: exchangePeakRssBytes / 2 ** 20 },
     },
     null,
     2,

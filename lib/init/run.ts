@@ -57,9 +57,11 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
   let refusedCount = 0;
   let lastRefusal: PushRejection | undefined;
   let currentExchange: Promise<ExchangeOutcome> | undefined;
-  let delivered: (sent: Promise<void>) => void = () => {};
-  const deliveredPromise = new Promise<Promise<void>>((resolve) => {
-    delivered = resolve;
+  /** Set once credentials are written; settles when the engine has taken the whole answer. */
+  let answerSent: Promise<void> | undefined;
+  let wake: () => void = () => {};
+  const woken = new Promise<void>((resolve) => {
+    wake = resolve;
   });
   const { app } = createInitApp({
     log,
@@ -77,7 +79,10 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
       refusedCount += 1;
       lastRefusal = rejection;
     },
-    onDelivered: (_confirmation, sent) => delivered(sent),
+    onDelivered: (_confirmation, sent) => {
+      answerSent = sent;
+      wake();
+    },
   });
 
   const leaf = await selfSignedLeaf({
@@ -108,17 +113,16 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
   });
   options.onListening?.(server);
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), settings.timeoutMs);
-  });
-  let result = await Promise.race([deliveredPromise, timedOut]);
+  const timer = setTimeout(wake, settings.timeoutMs);
+  await woken;
   clearTimeout(timer);
-  if (result === "timeout" && currentExchange) {
-    await currentExchange;
-    result = await Promise.race([deliveredPromise, Promise.resolve("timeout" as const)]);
+  if (answerSent === undefined) {
+    // Timed out: accept no new push, but let an exchange already under way finish and answer.
+    await server.stop(false);
+    if (currentExchange) await currentExchange;
+    await new Promise((resolve) => setTimeout(resolve, 0));
   }
-  if (result === "timeout") {
+  if (answerSent === undefined) {
     await server.stop(true);
     const message = timeoutMessage({
       timeoutMs: settings.timeoutMs,
@@ -139,8 +143,10 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
   }
   let flushTimer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
-    result,
-    new Promise((resolve) => (flushTimer = setTimeout(resolve, ANSWER_FLUSH_LIMIT_MS))),
+    answerSent,
+    new Promise((resolve) => {
+      flushTimer = setTimeout(resolve, ANSWER_FLUSH_LIMIT_MS);
+    }),
   ]);
   clearTimeout(flushTimer);
   await server.stop(false);

@@ -2,9 +2,10 @@
 // presents, the answer reaching the caller before it returns, files on disk and the timeout explanation.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runInit } from "../../lib/init/index.ts";
+import { type OpenVault, runInit } from "../../lib/init/index.ts";
 import { initCertificateCheck, pushUrl } from "../../lib/push/index.ts";
 import {
   createHttpClient,
@@ -18,6 +19,7 @@ import {
   issueLeaf,
   type KeyPairPem,
 } from "../../lib/tls/index.ts";
+import { waitFor } from "../support/wait.ts";
 import { baseSettings, fakeVault, quietLogger, samplePush } from "./fakes.ts";
 
 // Real TLS servers and processes on a busy CI machine: wait generously (bun 1.4 ignores bunfig's timeout).
@@ -69,7 +71,11 @@ function freshFakeVault() {
   return vault;
 }
 
-function startRun(podIp: string, overrides: Parameters<typeof baseSettings>[0] = {}) {
+function startRun(
+  podIp: string,
+  overrides: Parameters<typeof baseSettings>[0] = {},
+  wrapVault: (open: OpenVault) => OpenVault = (open) => open,
+) {
   const credentialsDir = mkdtempSync(join(dir, "creds-"));
   let listening: (server: RunningServer) => void = () => {};
   const server = new Promise<RunningServer>((resolve) => {
@@ -86,7 +92,12 @@ function startRun(podIp: string, overrides: Parameters<typeof baseSettings>[0] =
       controllerCaPem: controllerCa.certPem,
       ...overrides,
     }),
-    { openVault: vault.open, log: quietLogger(), writeText: (t) => texts.push(t), onListening: listening },
+    {
+      openVault: wrapVault(vault.open),
+      log: quietLogger(),
+      writeText: (t) => texts.push(t),
+      onListening: listening,
+    },
   );
   return { exit, server, texts, credentialsDir, vault };
 }
@@ -178,5 +189,44 @@ describe("runInit over TLS", () => {
     expect(text).toContain("kubectl describe pod");
     expect(text).toContain("TCP port");
     expect(readdirSync(run.credentialsDir)).toEqual([]);
+  });
+
+  test("a push being exchanged when the timeout strikes still completes, answers and exits 0", async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slowLogin =
+      (open: OpenVault): OpenVault =>
+      (target) => {
+        const access = open(target);
+        return {
+          ...access,
+          login: async (roleId, secretId) => gate.then(() => access.login(roleId, secretId)),
+        };
+      };
+    const run = startRun("127.1.7.6", { timeoutMs: 1_000 }, slowLogin);
+    const { port } = await run.server;
+    const answer = pushOnce("127.1.7.6", port, {
+      clientCertPem: controllerLeaf.certPem,
+      clientKeyPem: controllerLeaf.keyPem,
+    });
+    await waitFor(
+      "the listener to stop accepting at the timeout",
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = connect({ host: "127.1.7.6", port });
+          socket.once("connect", () => {
+            socket.destroy();
+            resolve(false);
+          });
+          socket.once("error", () => resolve(true));
+        }),
+    );
+    release();
+    expect((await answer).status).toBe(200);
+    expect(await run.exit).toBe(0);
+    expect(readdirSync(run.credentialsDir)).toEqual(["vault-token"]);
+    expect(run.texts).toEqual([]);
   });
 });
