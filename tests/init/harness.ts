@@ -30,6 +30,8 @@ export interface Harness {
   vaultCaPath: string;
   roleId: string;
   root: ApiCaller;
+  /** Stops or restarts the Vault stand-in's listener, keeping its state. */
+  setVaultOnline(online: boolean): Promise<void>;
   controller: KeyPairPem;
   stranger: KeyPairPem;
   controllerCaPath: string;
@@ -78,6 +80,7 @@ export async function startHarness(name: string): Promise<Harness> {
     vaultCaPath: vault.caCertPath,
     roleId,
     root,
+    setVaultOnline: (online) => vault.setOnline(online),
     controller,
     stranger,
     controllerCaPath,
