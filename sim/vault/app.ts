@@ -51,6 +51,7 @@ export function createVaultApp(options: VaultAppOptions = {}): VaultApp {
     policies: new PolicyStore(),
     stats: new SimStats(),
     mounts: new Map(),
+    seal: { sealed: false },
   };
   const cluster = { clusterName: `vault-cluster-${ids.base62(8).toLowerCase()}`, clusterId: ids.uuid() };
   const builtins: Record<string, BackendFactory> = {

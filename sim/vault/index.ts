@@ -7,7 +7,7 @@
  *
  * What it does NOT do (like controller-runtime's fake client, it says so):
  * - No storage, seal, unseal, HA, replication or namespaces: state lives in memory and dies with the process;
- *   sys/health always says initialized, unsealed, active. No audit devices, no identity (entity_id is always "").
+ *   sys/health always says initialized and active; "sealed" only through the setSealed() chaos hook. No audit devices, no identity (entity_id is always "").
  * - Only the auth methods token and approle and the secrets engine pki; no kv, cubbyhole, transit or leases API
  *   (sys/leases/*, lease_id is always ""). Mount paths are a single segment ("pki", "pki_int", not "pki/int").
  * - The HTTP method LIST does not reach it under Bun: Bun.serve and node:http refuse unknown methods on the wire, and
@@ -61,6 +61,8 @@ export interface VaultSim {
   stats: SimStats;
   /** false: stop listening (connections are refused) but keep every token, role and secret; true: listen again. */
   setOnline(online: boolean): Promise<void>;
+  /** true: answer 503 "Vault is sealed" (sys/health 503 with sealed: true) while keeping state; false: unseal. */
+  setSealed(sealed: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -114,6 +116,9 @@ export async function startVaultSim(options: VaultSimOptions): Promise<VaultSim>
       } else if (online && !server) {
         server = await listen(port);
       }
+    },
+    setSealed(sealed) {
+      vault.context.seal.sealed = sealed;
     },
     async stop() {
       const running = server;

@@ -127,6 +127,22 @@ describe("sim hooks: setOnline", () => {
     offline.close();
   });
 
+  test("setSealed: 503 'Vault is sealed' everywhere but the status endpoints, state kept on unseal", async () => {
+    h.sim.setSealed(true);
+    try {
+      const health = await h.call("GET", "sys/health", { token: "" });
+      expect(health.status).toBe(503);
+      expect(at(health.json, "sealed")).toBe(true);
+      const sealed = await h.call("GET", "auth/token/lookup-self");
+      expect(sealed.status).toBe(503);
+      expect(sealed.json).toEqual({ errors: ["Vault is sealed"] });
+    } finally {
+      h.sim.setSealed(false);
+    }
+    expect((await h.call("GET", "auth/token/lookup-self")).status).toBe(200);
+    expect(at((await h.call("GET", "sys/health", { token: "" })).json, "sealed")).toBe(false);
+  });
+
   test("vault-ca.pem is written to the state directory and names the server's issuer", async () => {
     const pem = await Bun.file(h.sim.caCertPath).text();
     expect(pem).toBe(h.sim.caPem);

@@ -107,7 +107,7 @@ export function secretIdRoutes(state: AppRoleState, context: SimContext): Route[
 
   const accessorNotFound = (accessor: string) =>
     new VaultHttpError(404, [
-      `failed to find accessor entry for secret_id_accessor: ${JSON.stringify(accessor)}`,
+      `failed to find accessor entry for secret_id_accessor: ${JSON.stringify(accessor)}\n`,
     ]);
 
   const destroyBySecret = ({ params, fields }: LogicalRequest) => {

@@ -29,4 +29,6 @@ export interface SimContext {
   policies: PolicyStore;
   stats: SimStats;
   mounts: Map<string, Mount>;
+  /** A chaos switch: while sealed, everything but the status endpoints answers 503 as a sealed Vault does. */
+  seal: { sealed: boolean };
 }

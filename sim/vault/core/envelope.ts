@@ -24,7 +24,7 @@ export function envelope(input: EnvelopeInput): Response {
   const { response, operation } = input;
   if (response?.raw) {
     return new Response(response.raw.body, {
-      status: 200,
+      status: response.raw.status ?? 200,
       headers: { "content-type": response.raw.contentType },
     });
   }

@@ -59,7 +59,7 @@ export interface LogicalResponse {
   /** Set by sys/wrapping/wrap and rewrap, which answer a wrapping token themselves. */
   wrapInfo?: WrapInfo;
   /** A non-JSON answer (ca/pem, ca). */
-  raw?: { body: string | Uint8Array<ArrayBuffer>; contentType: string };
+  raw?: { body: string | Uint8Array<ArrayBuffer>; contentType: string; status?: number };
 }
 
 /** `void` so that a write handler can simply end; no answer means 204 (write) or 404 (read), as in Vault. */

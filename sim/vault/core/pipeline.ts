@@ -26,6 +26,9 @@ import {
 import { type JsonObject, JsonObjectSchema, parseFields } from "./fields.ts";
 import { type LogicalRequest, type LogicalResponse, matchRoute, type Operation } from "./logical.ts";
 
+/** What a sealed Vault still answers. */
+const SEAL_EXEMPT = new Set(["sys/health", "sys/seal-status", "sys/leader"]);
+
 function operationOf(method: string, url: URL): Operation | undefined {
   switch (method) {
     case "GET":
@@ -122,6 +125,7 @@ export function createPipeline(context: SimContext) {
     if (!operationFromMethod) throw unsupportedOperation();
     let operation: Operation = operationFromMethod;
     if (operation === "list" && !path.endsWith("/")) path += "/";
+    if (context.seal.sealed && !SEAL_EXEMPT.has(path)) throw new VaultHttpError(503, ["Vault is sealed"]);
     const mount = findMount(context, path);
     if (!mount) throw noHandler(path);
     const match = matchRoute(mount.backend, path.slice(mount.path.length));

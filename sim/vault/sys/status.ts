@@ -1,6 +1,7 @@
 /**
  * Unauthenticated status endpoints that health checks and `vault status` read: sys/health (api-docs/system/health),
- * sys/seal-status and sys/leader. The sim is a single, initialised, unsealed, active node.
+ * sys/seal-status and sys/leader. The sim is a single, initialised, active node; sealed only when a test says so
+ * (sys/health then answers 503 with `sealed: true`, as Vault's default sealedcode).
  */
 import { unixSeconds } from "../core/clock.ts";
 import type { SimContext } from "../core/context.ts";
@@ -13,7 +14,9 @@ export interface ClusterIdentity {
   clusterId: string;
 }
 
-const json = (body: unknown) => ({ raw: { body: JSON.stringify(body), contentType: "application/json" } });
+const json = (body: unknown, status = 200) => ({
+  raw: { body: JSON.stringify(body), contentType: "application/json", status },
+});
 
 export function statusRoutes(context: SimContext, cluster: ClusterIdentity): Route[] {
   return [
@@ -23,21 +26,24 @@ export function statusRoutes(context: SimContext, cluster: ClusterIdentity): Rou
       fields: { "*": "any" },
       operations: {
         read: () =>
-          json({
-            initialized: true,
-            sealed: false,
-            standby: false,
-            performance_standby: false,
-            replication_performance_mode: "disabled",
-            replication_dr_mode: "disabled",
-            server_time_utc: unixSeconds(context.clock.now()),
-            version: SIM_VAULT_VERSION,
-            enterprise: false,
-            cluster_name: cluster.clusterName,
-            cluster_id: cluster.clusterId,
-            echo_duration_ms: 0,
-            clock_skew_ms: 0,
-          }),
+          json(
+            {
+              initialized: true,
+              sealed: context.seal.sealed,
+              standby: false,
+              performance_standby: false,
+              replication_performance_mode: "disabled",
+              replication_dr_mode: "disabled",
+              server_time_utc: unixSeconds(context.clock.now()),
+              version: SIM_VAULT_VERSION,
+              enterprise: false,
+              cluster_name: cluster.clusterName,
+              cluster_id: cluster.clusterId,
+              echo_duration_ms: 0,
+              clock_skew_ms: 0,
+            },
+            context.seal.sealed ? 503 : 200,
+          ),
       },
     },
     {
@@ -48,7 +54,7 @@ export function statusRoutes(context: SimContext, cluster: ClusterIdentity): Rou
           json({
             type: "shamir",
             initialized: true,
-            sealed: false,
+            sealed: context.seal.sealed,
             t: 1,
             n: 1,
             progress: 0,
