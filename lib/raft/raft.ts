@@ -162,10 +162,20 @@ export class Raft {
 
   step(m: Message): void {
     if (m.term > this.term) {
-      if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
-        // Leader lease: while we believe a leader is alive, refuse to help depose it, unless that
-        // leader itself asked (TimeoutNow). Without this a leader could not trust its lease.
-        if (m.context !== CAMPAIGN_TRANSFER && this.inLease()) return;
+      // Leader lease: while a follower believes its leader is alive it refuses to help depose it,
+      // unless that leader itself asked (TimeoutNow). It also ignores a higher term carried by
+      // anything but a leader's message: adopting it would forget the leader and free its vote.
+      // Without this a leader could not trust its lease. (Ignoring a message is like losing it.)
+      const fromLeader =
+        m.type === MessageType.Append ||
+        m.type === MessageType.Heartbeat ||
+        m.type === MessageType.InstallSnapshot;
+      if (!fromLeader && m.context !== CAMPAIGN_TRANSFER && this.role !== "leader" && this.inLease()) return;
+      if (
+        (m.type === MessageType.Vote || m.type === MessageType.PreVote) &&
+        m.context !== CAMPAIGN_TRANSFER
+      ) {
+        if (this.inLease()) return;
       }
       if (m.type === MessageType.PreVote || (m.type === MessageType.PreVoteResponse && !m.reject)) {
         // A pre-vote never changes terms; a granted pre-vote response carries the future term.

@@ -43,6 +43,12 @@ describe("§9.6 check-quorum", () => {
     b.step(message({ type: MessageType.Vote, from: "c", to: "b", term: term + 1, index: 99, logTerm: 99 }));
     expect(b.status().term).toBe(term);
     expect(b.hasReady()).toBe(false);
+    // A higher term carried by a response (e.g. a candidate answering a stale Append) is ignored too:
+    // adopting it would forget the leader and free b's vote for that candidate.
+    b.step(message({ type: MessageType.AppendResponse, from: "c", to: "b", term: term + 1 }));
+    expect(b.status()).toMatchObject({ term, leaderId: "a" });
+    b.step(message({ type: MessageType.Vote, from: "c", to: "b", term: term + 1, index: 99, logTerm: 99 }));
+    expect(b.status().vote).not.toBe("c");
     // ...unless the leader itself handed over (TimeoutNow).
     b.step(
       message({
