@@ -75,6 +75,8 @@ export function createToken(
 ) {
   const parent = request.token;
   if (!parent) throw badRequest("token create requires a client token");
+  // Vault refuses children of use-limited tokens (their parent could vanish mid-flight).
+  if (parent.numUses !== 0) throw badRequest("use limited tokens cannot create child tokens");
   const f = request.fields;
   const role = mode.role;
   const policies = choosePolicies(request, parent, role);

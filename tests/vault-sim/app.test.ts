@@ -1,0 +1,105 @@
+// createVaultApp() without sockets: app.request() with an injected source address, as unit tests use it.
+import { describe, expect, test } from "bun:test";
+import { createSimClock, createVaultApp } from "../../sim/vault/index.ts";
+import { at, str } from "./support.ts";
+
+function harness() {
+  const clock = createSimClock(() => Date.UTC(2026, 0, 1));
+  const { app, rootToken } = createVaultApp({ clock });
+  const call = async (
+    method: string,
+    path: string,
+    body?: object,
+    remoteAddress = "127.0.0.1",
+    token = rootToken,
+  ) => {
+    const response = await app.request(
+      `/v1/${path}`,
+      {
+        method,
+        headers: token ? { "X-Vault-Token": token } : {},
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      },
+      { remoteAddress },
+    );
+    const text = await response.text();
+    return { status: response.status, json: text ? (JSON.parse(text) as unknown) : null };
+  };
+  return { call, clock };
+}
+
+describe("api-docs/auth/approle#login-with-approle (in-process)", () => {
+  test("an IPv4-mapped IPv6 source address counts as the IPv4 address for cidr_list", async () => {
+    const { call } = harness();
+    await call("POST", "sys/auth/approle", { type: "approle" });
+    await call("POST", "auth/approle/role/r", { token_policies: "p" });
+    const roleId = str(at((await call("GET", "auth/approle/role/r/role-id")).json, "data.role_id"));
+    const minted = await call("POST", "auth/approle/role/r/secret-id", {
+      cidr_list: "127.0.0.1/32",
+      num_uses: 5,
+    });
+    const secretId = str(at(minted.json, "data.secret_id"));
+    const mapped = await call(
+      "POST",
+      "auth/approle/login",
+      { role_id: roleId, secret_id: secretId },
+      "::ffff:127.0.0.1",
+      "",
+    );
+    expect(mapped.status).toBe(200);
+    const other = await call(
+      "POST",
+      "auth/approle/login",
+      { role_id: roleId, secret_id: secretId },
+      "::1",
+      "",
+    );
+    expect(other.json).toEqual({
+      errors: ['source address "::1" unauthorized through CIDR restrictions on the secret ID'],
+    });
+  });
+
+  test("a refused login from the wrong address still spends a use, as Vault's validateBindSecretID does", async () => {
+    const { call } = harness();
+    await call("POST", "sys/auth/approle", { type: "approle" });
+    await call("POST", "auth/approle/role/r", { token_policies: "p" });
+    const roleId = str(at((await call("GET", "auth/approle/role/r/role-id")).json, "data.role_id"));
+    const minted = await call("POST", "auth/approle/role/r/secret-id", {
+      cidr_list: "127.0.0.1/32",
+      num_uses: 1,
+    });
+    const secretId = str(at(minted.json, "data.secret_id"));
+    expect(
+      (await call("POST", "auth/approle/login", { role_id: roleId, secret_id: secretId }, "127.0.0.9", ""))
+        .status,
+    ).toBe(400);
+    const late = await call(
+      "POST",
+      "auth/approle/login",
+      { role_id: roleId, secret_id: secretId },
+      "127.0.0.1",
+      "",
+    );
+    expect(late.json).toEqual({ errors: ["invalid role or secret ID"] });
+  });
+});
+
+describe("api-docs/auth/token#create-token (in-process)", () => {
+  test("use-limited tokens cannot create children", async () => {
+    const { call } = harness();
+    const limited = await call("POST", "auth/token/create", { num_uses: 3 });
+    const token = str(at(limited.json, "auth.client_token"));
+    const child = await call("POST", "auth/token/create", {}, "127.0.0.1", token);
+    expect(child.json).toEqual({ errors: ["use limited tokens cannot create child tokens"] });
+  });
+
+  test("expire_time follows the injected clock", async () => {
+    const { call, clock } = harness();
+    const created = await call("POST", "auth/token/create", { ttl: "90s" });
+    const token = str(at(created.json, "auth.client_token"));
+    const self = await call("GET", "auth/token/lookup-self", undefined, "127.0.0.1", token);
+    expect(at(self.json, "data.expire_time")).toBe("2026-01-01T00:01:30.000Z");
+    clock.advance(90_000);
+    expect((await call("GET", "auth/token/lookup-self", undefined, "127.0.0.1", token)).status).toBe(403);
+  });
+});
