@@ -1,0 +1,3 @@
+export * from "./app.ts";
+export * from "./bind.ts";
+export * from "./readiness.ts";
