@@ -13,8 +13,8 @@
  * - The HTTP method LIST does not reach it under Bun: Bun.serve and node:http refuse unknown methods on the wire, and
  *   Bun's Request turns LIST into GET (measured). Use GET with ?list=true, which is what the vault CLI sends;
  *   the LIST method is handled where the runtime preserves it (Node, Deno).
- * - Tokens are service tokens only (no batch tokens, no token types, no entity aliases, no `id` on create,
- *   no auth/token/lookup/:token GET form, no tidy). Token roles ignore path_suffix and *_glob fields.
+ * - Tokens are service tokens only (no batch tokens, no token types, no entity aliases, no auth/token/lookup/:token
+ *   GET form, no tidy); a custom `id` on create needs root (Vault also allows sudo). Token roles ignore path_suffix and *_glob fields.
  * - AppRole: no per-field role endpoints (role/:name/policies, ...), no tidy/secret-id, no local secret_ids
  *   semantics, no token_type; secret_id accessors are UUIDs.
  * - Response wrapping: no JWT wrapping format, no wrapping policy from the mount, `cubbyhole/response` is not

@@ -93,6 +93,19 @@ describe("api-docs/auth/token#create-token (in-process)", () => {
     expect(child.json).toEqual({ errors: ["use limited tokens cannot create child tokens"] });
   });
 
+  test("root may choose a token id; others may not", async () => {
+    const { call } = harness();
+    const chosen = await call("POST", "auth/token/create", {
+      id: "sandbox-controller",
+      policies: ["default"],
+    });
+    expect(at(chosen.json, "auth.client_token")).toBe("sandbox-controller");
+    const again = await call("POST", "auth/token/create", { id: "sandbox-controller" });
+    expect(again.status).toBe(400);
+    const other = await call("POST", "auth/token/create", { id: "mine" }, "127.0.0.1", "sandbox-controller");
+    expect(other.status).toBe(403);
+  });
+
   test("expire_time follows the injected clock", async () => {
     const { call, clock } = harness();
     const created = await call("POST", "auth/token/create", { ttl: "90s" });

@@ -16,6 +16,7 @@ import type { TokenRole } from "./roles.ts";
 import type { TokenStore } from "./store.ts";
 
 export const CREATE_FIELDS: FieldSpec = {
+  id: "string",
   policies: "strings",
   meta: "stringMap",
   no_parent: "bool",
@@ -86,8 +87,16 @@ export function createToken(
   const requestedPeriod = f.duration("period") ?? 0;
   if (!role && requestedPeriod > 0 && !isPrivileged(request))
     throw badRequest("root or sudo privileges required to create periodic token");
+  const customId = f.string("id");
+  if (customId !== undefined) {
+    if (!request.capabilities.has("root"))
+      throw badRequest("root or sudo privileges required to specify token id");
+    if (customId.includes(".")) throw badRequest("token IDs can not contain a '.' character");
+    if (tokens.exists(customId)) throw badRequest("cannot create a token with a duplicate ID");
+  }
   const displayName = f.string("display_name");
   const entry = tokens.create({
+    ...(customId ? { id: customId } : {}),
     policies,
     meta: f.stringMap("meta") ?? null,
     displayName: displayName ? `token-${displayName}` : "token",

@@ -15,6 +15,8 @@ import { normalizePolicies, type TokenEntry, type WrappedResponse } from "./entr
 export const SYSTEM_MAX_TTL_SECONDS = 768 * 3600;
 
 export interface NewToken {
+  /** A caller-chosen id (root-only `id` on auth/token/create); random when absent. */
+  id?: string;
   policies: string[];
   meta?: Record<string, string> | null;
   displayName: string;
@@ -61,7 +63,7 @@ export class TokenStore {
     const hardLimit = explicitMaxTtl > 0 ? explicitMaxTtl : period > 0 ? 0 : maxTtl;
     const orphan = input.orphan === true || input.parent === undefined;
     const entry: TokenEntry = {
-      id: this.ids.token(),
+      id: input.id ?? this.ids.token(),
       accessor: this.ids.accessor(),
       policies,
       meta: input.meta ?? null,
@@ -101,6 +103,10 @@ export class TokenStore {
       return undefined;
     }
     return entry;
+  }
+
+  exists(id: string): boolean {
+    return this.byId.has(id);
   }
 
   lookupAccessor(accessor: string): TokenEntry | undefined {
