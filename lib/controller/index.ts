@@ -1,4 +1,5 @@
 /** The controller core: work queue, ledger, leader gate, reconcile, pusher, token keeper, and their assembly. */
+export * from "./adapters/index.ts";
 export * from "./assembly/index.ts";
 export * from "./certificate-keeper/index.ts";
 export * from "./defaults.ts";
