@@ -34,6 +34,8 @@ function mountJson(mount: Mount): Record<string, unknown> {
   };
 }
 
+const hex8 = (context: SimContext): string => context.ids.uuid().slice(0, 8);
+
 function normalize(path: string): string {
   return `${path.replace(/^\/+|\/+$/g, "")}/`;
 }
@@ -47,12 +49,12 @@ export function addMount(
   if (!factory) throw badRequest(`plugin not found in the catalog: ${spec.type}`);
   if ([...context.mounts.keys()].some((p) => p.startsWith(spec.path) || spec.path.startsWith(p)))
     throw badRequest(`path is already in use at ${spec.path}`);
-  const prefix = spec.path.startsWith("auth/") ? "auth" : spec.type;
   const mount: Mount = {
     path: spec.path,
     type: spec.type,
     description: spec.description ?? "",
-    accessor: `${prefix}_${spec.type}_${context.ids.base62(8).toLowerCase()}`,
+    // Vault's accessor shapes: auth_approle_1a2b3c4d for auth methods, pki_1a2b3c4d for secrets engines.
+    accessor: `${spec.path.startsWith("auth/") ? "auth_" : ""}${spec.type}_${hex8(context)}`,
     uuid: context.ids.uuid(),
     backend: factory(context, spec.path),
     defaultLeaseTtl: spec.defaultLeaseTtl ?? 0,
