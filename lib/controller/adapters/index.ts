@@ -1,2 +1,3 @@
 export * from "./config.ts";
+export * from "./kube.ts";
 export * from "./vault.ts";

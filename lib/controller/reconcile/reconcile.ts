@@ -58,10 +58,6 @@ export function createReconciler(deps: ReconcileDeps): Reconcile {
     // The cache lags the ledger (another replica saw a newer restart): wait for the cache to catch up.
     if (entry && entry.restartCount > restartCount) return {};
 
-    const seen = seenRunning.get(uid);
-    const seenRunningAt = seen?.restartCount === restartCount ? seen.at : deps.clock.now();
-    seenRunning.set(uid, { restartCount, at: seenRunningAt });
-
     const serviceAccount = serviceAccountOf(pod);
     const decision = deps.policy.decide({ namespace: ref.namespace, serviceAccount, role: annotations.role });
     if (!decision.allowed) {
@@ -72,6 +68,10 @@ export function createReconciler(deps: ReconcileDeps): Reconcile {
       );
       throw new TerminalError(`pod ${ref.namespace}/${ref.name}: role not allowed`, "role-not-allowed");
     }
+
+    const seen = seenRunning.get(uid);
+    const seenRunningAt = seen?.restartCount === restartCount ? seen.at : deps.clock.now();
+    seenRunning.set(uid, { restartCount, at: seenRunningAt });
 
     const podIp = pod.status?.podIP;
     if (!podIp) return { requeueAfterMs: POD_IP_RECHECK_MS };
