@@ -1,8 +1,11 @@
 /**
  * Runs the Vault stand-in on its own, for people driving it with curl or the vault CLI:
  *   bun sim/vault/main.ts --dir /tmp/vault-sim [--host 127.0.0.1] [--port 8200]
- * Prints VAULT_ADDR, VAULT_CACERT and VAULT_TOKEN lines to paste into a shell, then serves until SIGINT/SIGTERM.
+ * Writes the root token to <dir>/root-token (mode 0600; tokens never go to logs) and prints VAULT_ADDR, VAULT_CACERT
+ * and VAULT_TOKEN export lines to paste into a shell, then serves until SIGINT/SIGTERM.
  */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startVaultSim } from "./index.ts";
 
@@ -19,9 +22,10 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const sim = await startVaultSim({ dir: values.dir, hostname: values.host ?? "127.0.0.1", port });
-// The root token is printed on purpose: this is a throw-away development server, like `vault server -dev`.
+const tokenPath = join(values.dir, "root-token");
+await writeFile(tokenPath, sim.rootToken, { mode: 0o600 });
 console.log(
-  `export VAULT_ADDR=${sim.addr}\nexport VAULT_CACERT=${sim.caCertPath}\nexport VAULT_TOKEN=${sim.rootToken}`,
+  `export VAULT_ADDR=${sim.addr}\nexport VAULT_CACERT=${sim.caCertPath}\nexport VAULT_TOKEN="$(cat ${tokenPath})"`,
 );
 const shutdown = () => {
   sim.stop().then(() => process.exit(0));
