@@ -71,3 +71,7 @@ export const REPLAY_CACHE_MAX = 100_000;
 
 /** How often the host ticks the core; timers in the core are accurate to this. */
 export const HOST_TICK_MS = 20;
+
+/** A push-pull frame to a live peer on a LAN completes in milliseconds; 5 s covers a stalled peer without
+ * piling up sockets to a dead one. */
+export const RELIABLE_TIMEOUT_MS = 5_000;
