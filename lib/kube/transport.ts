@@ -69,12 +69,26 @@ export function createKubeTransport(config: KubeConfig): KubeTransport {
   if (!cluster) throw new Error("the kubeconfig has no current cluster");
   const server = cluster.server;
 
-  /** client-node fills in the agent (CA, client cert) and the Authorization header, refreshing tokens as needed. */
+  let keepAliveAgent: https.Agent | undefined;
+
+  /**
+   * client-node fills in the TLS material and the Authorization header (re-reading a token file as it rotates). It
+   * also makes a fresh Agent every call, which would cost a TLS handshake per request; we keep one keep-alive
+   * Agent built from the same material instead.
+   */
   const open = async (url: URL, method: string, headers: Record<string, string>) => {
     const options: https.RequestOptions = { method, headers: { accept: "application/json", ...headers } };
     await config.applyToHTTPSOptions(options);
-    const client = url.protocol === "http:" ? http : https;
-    return client.request(url, options);
+    if (url.protocol === "http:") return http.request(url, { method, headers: options.headers });
+    keepAliveAgent ??= new https.Agent({
+      keepAlive: true,
+      ca: options.ca,
+      cert: options.cert,
+      key: options.key,
+      ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
+      ...(options.servername ? { servername: options.servername } : {}),
+    });
+    return https.request(url, { ...options, agent: keepAliveAgent });
   };
 
   return {
