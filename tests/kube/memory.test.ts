@@ -90,6 +90,8 @@ test(`10,000 realistic pods cost under ${MAX_CACHE_BYTES / 1024 / 1024} MB once 
     "pod.boostport.com/vault-init-container": "vault-init",
   });
   expect(rawBytes).toBeGreaterThan(POD_COUNT * 4000);
-  console.log(`10,000 slim pods retain ${(retained / 1024 / 1024).toFixed(1)} MB (raw JSON ${(rawBytes / 1024 / 1024).toFixed(0)} MB)`);
+  console.log(
+    `10,000 slim pods retain ${(retained / 1024 / 1024).toFixed(1)} MB (raw JSON ${(rawBytes / 1024 / 1024).toFixed(0)} MB)`,
+  );
   expect(retained).toBeLessThan(MAX_CACHE_BYTES);
 });
