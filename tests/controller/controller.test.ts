@@ -113,6 +113,47 @@ describe("controller", () => {
     await controller.stop();
   });
 
+  test("a new term of leadership waits for the previous term's workers to finish", async () => {
+    const world = fakeWorld();
+    const leader = createLeadershipState(true);
+    let active = 0;
+    let peak = 0;
+    const releases: (() => void)[] = [];
+    world.deps.pusher = {
+      push: () =>
+        new Promise((resolve) => {
+          active++;
+          peak = Math.max(peak, active);
+          releases.push(() => {
+            active--;
+            resolve({ kind: "delivered", tokenAccessor: "t" });
+          });
+        }),
+    };
+    const informer = fakeInformer([podWith({ uid: "p1", name: "p1" })]);
+    const controller = createController({
+      ...world.deps,
+      leader,
+      pods: informer.source,
+      metrics: noopControllerMetrics,
+      random: seededRandom(5),
+      workers: 2,
+    });
+    informer.sync();
+    await controller.start();
+    await waitFor("the first term's push", () => active === 1);
+    leader.setLeader(false);
+    leader.setLeader(true);
+    await settle(200);
+    expect(active).toBe(1);
+    releases.shift()?.();
+    await waitFor("p1 confirmed", () => world.deps.ledger.get("p1")?.state === "confirmed");
+    await settle(200);
+    expect(peak).toBe(1);
+    expect(releases).toHaveLength(0);
+    await controller.stop();
+  });
+
   test("stop() stops intake and reports whether in-flight pushes finished within the bound", async () => {
     const world = fakeWorld();
     let release: () => void = () => {};

@@ -81,16 +81,25 @@ export function createController(parts: ControllerParts): Controller {
       onDepthChange: (depth) => metrics.queueDepth(depth),
     });
     queue = termQueue;
-    pool = startWorkers(termQueue, parts.workers ?? DEFAULT_WORKERS, reconcile, {
-      onRetry: (uid, error, failures) => {
-        metrics.reconcileRetried();
-        log.warn("reconcile failed; retrying with back-off", { uid, failures, error: errorMessage(error) });
-      },
-      onTerminal: (uid, error) => {
-        metrics.reconcileTerminal(error.kind);
-        log.info("reconcile stopped until the pod changes", { uid, kind: error.kind, reason: error.message });
-      },
-    });
+    // The previous term's workers finish first (their pushes were aborted with its leadership signal), so two
+    // terms never work the same pod at once in this process.
+    const previous = pool ?? Promise.resolve();
+    const startTerm = () =>
+      startWorkers(termQueue, parts.workers ?? DEFAULT_WORKERS, reconcile, {
+        onRetry: (uid, error, failures) => {
+          metrics.reconcileRetried();
+          log.warn("reconcile failed; retrying with back-off", { uid, failures, error: errorMessage(error) });
+        },
+        onTerminal: (uid, error) => {
+          metrics.reconcileTerminal(error.kind);
+          log.info("reconcile stopped until the pod changes", {
+            uid,
+            kind: error.kind,
+            reason: error.message,
+          });
+        },
+      });
+    pool = previous.then(startTerm);
     const uids = new Set([...index.uids(), ...ledger.list().map((entry) => entry.uid)]);
     for (const uid of uids) if (isOurs(uid, index.get(uid))) termQueue.add(uid);
     log.info("leading: reconciling pods", { pods: uids.size });
