@@ -29,7 +29,7 @@ const goodRole: TokenRoleInfo = { periodSeconds: 3600, explicitMaxTtlSeconds: 0 
 function harness(token: ControllerTokenInfo, role: TokenRoleInfo | Error = goodRole) {
   const clock = manualClock();
   const logs: { level: string; msg: string }[] = [];
-  const counts = { attempted: 0, failed: 0 };
+  const counts = { attempted: 0, failed: 0, ttls: [] as number[] };
   let renewal: () => Promise<{ ttlSeconds: number }> = async () => ({ ttlSeconds: token.ttlSeconds });
   const vault: TokenVault = {
     lookupSelf: async () => token,
@@ -45,7 +45,11 @@ function harness(token: ControllerTokenInfo, role: TokenRoleInfo | Error = goodR
       clock,
       random: seededRandom(1),
       log: createLogger("debug", {}, (line) => logs.push(JSON.parse(line))),
-      metrics: { renewalAttempted: () => counts.attempted++, renewalFailed: () => counts.failed++ },
+      metrics: {
+        renewalAttempted: () => counts.attempted++,
+        renewalFailed: () => counts.failed++,
+        tokenTtl: (seconds) => counts.ttls.push(seconds),
+      },
     });
   return {
     clock,
@@ -127,6 +131,7 @@ describe("token keeper schedule", () => {
     h.clock.advance(1_800_000);
     await settle();
     expect(h.counts.attempted).toBe(2);
+    expect(h.counts.ttls).toEqual([3600, 3600, 3600]);
     keeper.stop();
     h.clock.advance(10_000_000);
     expect(h.counts.attempted).toBe(2);

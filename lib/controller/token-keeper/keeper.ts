@@ -24,6 +24,8 @@ export interface TokenVault {
 export interface TokenMetrics {
   renewalAttempted(): void;
   renewalFailed(): void;
+  /** The token's remaining TTL after each lookup or renewal attempt (lib/metrics' recorder has it). */
+  tokenTtl?(seconds: number): void;
 }
 
 export interface TokenKeeperOptions {
@@ -83,6 +85,8 @@ export async function startTokenKeeper(options: TokenKeeperOptions): Promise<Tok
     if (!stopped) timer = clock.setTimer(() => void renew(), delayMs);
   };
 
+  const reportTtl = () => metrics.tokenTtl?.(Math.max(0, Math.round((expiresAt - clock.now()) / 1000)));
+
   const renew = async () => {
     metrics.renewalAttempted();
     try {
@@ -90,10 +94,12 @@ export async function startTokenKeeper(options: TokenKeeperOptions): Promise<Tok
       expiresAt = clock.now() + ttlSeconds * 1000;
       if (failures > 0) log.info("Vault token renewed again after failures", { failures, ttlSeconds });
       failures = 0;
+      reportTtl();
       schedule(delayAfterRenewal(ttlSeconds * 1000));
     } catch (error) {
       metrics.renewalFailed();
       const remainingMs = expiresAt - clock.now();
+      reportTtl();
       const alarm = expiryAlarm(remainingMs, periodMs);
       const fields = {
         error: errorMessage(error),
@@ -115,6 +121,7 @@ export async function startTokenKeeper(options: TokenKeeperOptions): Promise<Tok
     periodSeconds: info.periodSeconds,
     ttlSeconds: info.ttlSeconds,
   });
+  reportTtl();
   schedule(delayAfterRenewal(info.ttlSeconds * 1000));
   return {
     remainingTtlMs: () => Math.max(0, expiresAt - clock.now()),
