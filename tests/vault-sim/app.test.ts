@@ -84,6 +84,26 @@ describe("api-docs/auth/approle#login-with-approle (in-process)", () => {
   });
 });
 
+describe("api-docs/auth/approle#token_bound_cidrs (in-process)", () => {
+  test("a login token bound to a CIDR only works from inside it", async () => {
+    const { call } = harness();
+    await call("POST", "sys/auth/approle", { type: "approle" });
+    await call("POST", "auth/approle/role/r", { token_policies: "p", token_bound_cidrs: "127.0.0.1/32" });
+    const roleId = str(at((await call("GET", "auth/approle/role/r/role-id")).json, "data.role_id"));
+    const secretId = str(at((await call("POST", "auth/approle/role/r/secret-id")).json, "data.secret_id"));
+    const login = await call(
+      "POST",
+      "auth/approle/login",
+      { role_id: roleId, secret_id: secretId },
+      "127.0.0.2",
+      "",
+    );
+    const token = str(at(login.json, "auth.client_token"));
+    expect((await call("GET", "auth/token/lookup-self", undefined, "127.0.0.1", token)).status).toBe(200);
+    expect((await call("GET", "auth/token/lookup-self", undefined, "127.0.0.2", token)).status).toBe(403);
+  });
+});
+
 describe("api-docs/auth/token#create-token (in-process)", () => {
   test("use-limited tokens cannot create children", async () => {
     const { call } = harness();
