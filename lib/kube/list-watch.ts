@@ -46,7 +46,15 @@ const MIN_WATCH_TIMEOUT_S = 300;
 const BACKOFF_INITIAL_MS = 200;
 const BACKOFF_MAX_MS = 30_000;
 
+const QUICK_WATCH_END_MS = 1_000;
+
 class Gone extends Error {}
+
+/** Capped exponential back-off with "equal jitter": half fixed, half random, so retries spread out. */
+function backoffDelay(attempt: number, random: () => number): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (attempt - 1));
+  return ceiling / 2 + (ceiling / 2) * random();
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -140,10 +148,17 @@ export async function runListWatch(options: ListWatchOptions): Promise<void> {
       let resourceVersion = await listAll(options);
       options.onSynced();
       failures = 0;
+      let quickEnds = 0;
       for (;;) {
         if (options.signal.aborted) return;
-        resourceVersion = await watchFrom(options, resourceVersion);
+        const openedAt = performance.now();
+        const next = await watchFrom(options, resourceVersion);
+        // A server that keeps closing watches at once, with nothing new, must not be hammered in a tight loop.
+        quickEnds =
+          next === resourceVersion && performance.now() - openedAt < QUICK_WATCH_END_MS ? quickEnds + 1 : 0;
+        resourceVersion = next;
         failures = 0;
+        if (quickEnds > 2) await sleep(backoffDelay(quickEnds - 2, random), options.signal);
       }
     } catch (error) {
       if (options.signal.aborted) return;
@@ -152,8 +167,7 @@ export async function runListWatch(options: ListWatchOptions): Promise<void> {
         error instanceof KubeApiError || error instanceof Error ? error : new Error(String(error)),
       );
       failures++;
-      const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** (failures - 1));
-      await sleep(ceiling / 2 + (ceiling / 2) * random(), options.signal);
+      await sleep(backoffDelay(failures, random), options.signal);
     }
   }
 }
