@@ -1,20 +1,24 @@
 /**
  * sim/vault: a HashiCorp Vault stand-in that speaks Vault's HTTP API over HTTPS with its own CA.
  *
- * startVaultSim({hostname?, port?, dir, clock?}) starts it and writes `<dir>/vault-ca.pem`; createVaultApp() gives
- * the same server as a Hono app without sockets. Paths, status codes and JSON shapes follow Vault's API docs
- * (the endpoint list is in sim/vault/README.md).
+ * startVaultSim({hostname?, port?, dir, clock?, random?}) starts it and writes `<dir>/vault-ca.pem`; createVaultApp()
+ * gives the same server as a Hono app without sockets. Paths, status codes and JSON shapes follow Vault's API docs
+ * (the endpoint list is in sim/vault/README.md). Hooks for tests and chaos: `clock.advance(ms)` (all TTLs),
+ * `setOnline(false|true)` (refuse connections, keep state and port), `setSealed(true|false)` (503 "Vault is sealed"),
+ * `stats` (secret_ids minted and logins per role, a request log without secrets).
  *
  * What it does NOT do (like controller-runtime's fake client, it says so):
- * - No storage, seal, unseal, HA, replication or namespaces: state lives in memory and dies with the process;
- *   sys/health always says initialized and active; "sealed" only through the setSealed() chaos hook. No audit devices, no identity (entity_id is always "").
+ * - No storage, unseal API, HA, replication or namespaces: state lives in memory and dies with the process;
+ *   sys/health always says initialized and active, and sealed only through setSealed(). No audit devices, no
+ *   identity (entity_id is always "").
  * - Only the auth methods token and approle and the secrets engine pki; no kv, cubbyhole, transit or leases API
  *   (sys/leases/*, lease_id is always ""). Mount paths are a single segment ("pki", "pki_int", not "pki/int").
  * - The HTTP method LIST does not reach it under Bun: Bun.serve and node:http refuse unknown methods on the wire, and
  *   Bun's Request turns LIST into GET (measured). Use GET with ?list=true, which is what the vault CLI sends;
  *   the LIST method is handled where the runtime preserves it (Node, Deno).
  * - Tokens are service tokens only (no batch tokens, no token types, no entity aliases, no auth/token/lookup/:token
- *   GET form, no tidy); a custom `id` on create needs root (Vault also allows sudo). Token roles ignore path_suffix and *_glob fields.
+ *   GET form, no tidy); a custom `id` on create needs root (Vault also allows sudo). Token roles ignore path_suffix
+ *   and the *_glob fields. Expired tokens are dropped when next looked at, not by a background sweep.
  * - AppRole: no per-field role endpoints (role/:name/policies, ...), no tidy/secret-id, no local secret_ids
  *   semantics, no token_type; secret_id accessors are UUIDs.
  * - Response wrapping: no JWT wrapping format, no wrapping policy from the mount, `cubbyhole/response` is not
