@@ -1,1 +1,2 @@
+/** Delivery of a wrapped secret_id to an init container over HTTPS. */
 export * from "./https-pusher.ts";
