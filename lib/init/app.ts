@@ -140,7 +140,7 @@ export function createInitApp(deps: InitAppDeps): InitApp {
   app.notFound((c) => reject(c.env?.remoteAddress, "not-found", "the only endpoint is POST /"));
   app.onError((error, c) => {
     deps.log.error("push handler failed", { error });
-    return reject(c.env?.remoteAddress, "write-failed", "internal error while handling the push");
+    return reject(c.env?.remoteAddress, "internal-error", "internal error while handling the push");
   });
   return { app, phase: currentPhase };
 }

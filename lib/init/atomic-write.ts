@@ -45,6 +45,18 @@ async function writeOne(file: CredentialFile, mode: number): Promise<void> {
   await syncDirectory(directory);
 }
 
+/**
+ * Proves at start-up that files can be created in `directory` (creating it if missing), so a read-only or
+ * mis-mounted volume is reported before a secret_id is unwrapped and wasted. Throws the file system's error.
+ */
+export async function probeWritableDirectory(directory: string): Promise<void> {
+  await mkdir(directory, { recursive: true, mode: 0o700 });
+  const probe = join(directory, `.write-probe.${randomUUID()}.tmp`);
+  const handle = await open(probe, "wx", CREDENTIAL_FILE_MODE);
+  await handle.close();
+  await unlink(probe);
+}
+
 /** Writes the files in order, creating their directories (0700) if missing. */
 export async function writeFilesAtomically(
   files: CredentialFile[],

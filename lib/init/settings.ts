@@ -1,5 +1,5 @@
 /**
- * What the init container runs with, resolved from the environment by lib/config (see `settingsFromConfig`).
+ * What the init container runs with, resolved from the environment by lib/config (see `initSettingsFromConfig`).
  * Paths are absolute and PEM files already read, so nothing below this type touches the environment.
  */
 import type { LogLevel } from "../log/index.ts";

@@ -34,6 +34,7 @@ export const PUSH_REJECTION_REASONS = [
   "unwrap-failed",
   "login-failed",
   "write-failed",
+  "internal-error",
 ] as const;
 export type PushRejectionReason = (typeof PUSH_REJECTION_REASONS)[number];
 
@@ -60,6 +61,7 @@ export const REJECTION_STATUS: Record<PushRejectionReason, number> = {
   "unwrap-failed": 502,
   "login-failed": 502,
   "write-failed": 500,
+  "internal-error": 500,
 };
 
 /**
@@ -84,6 +86,7 @@ export function classifyPushAnswer(status: number, rejection?: PushRejection): P
     case "unwrap-failed":
     case "login-failed":
     case "write-failed":
+    case "internal-error":
       return "retry-fresh";
     case undefined:
       if (status === 409 || status === 503) return "retry-same";

@@ -1,8 +1,9 @@
 // How the compiled init ends when it does not get credentials: the timeout explanation with exit 1, configuration
 // errors with exit 2 naming the variable, and the start-up warning of an unauthenticated push.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { readdirSync } from "node:fs";
-import { type Harness, type InitPod, push, startHarness, startInit } from "./harness.ts";
+import { readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Harness, type InitPod, outputAfterExit, push, startHarness, startInit } from "./harness.ts";
 
 // Real TLS servers and processes on a busy CI machine: wait generously (bun 1.4 ignores bunfig's timeout).
 setDefaultTimeout(120_000);
@@ -22,7 +23,7 @@ test("times out with exit 1 and says what never arrived and what to check", asyn
   const pod = await startInit(h, "127.1.22.1", { TIMEOUT: "3s" });
   pods.push(pod);
   expect(await pod.process.exited()).toBe(1);
-  const output = pod.process.output();
+  const output = await outputAfterExit(pod, "Vault is reachable from this pod");
   expect(output).toContain("timed out after 3s without receiving a valid secret_id push");
   expect(output).toContain("No push arrived at all");
   expect(output).toContain("kubectl describe pod");
@@ -38,7 +39,7 @@ test("a refused push is summarised in the timeout explanation", async () => {
   const wrap = await h.mint("other");
   expect((await push(pod.podIp, h.pushRequest(wrap), h.controller)).status).toBe(403);
   expect(await pod.process.exited()).toBe(1);
-  expect(pod.process.output()).toContain(
+  expect(await outputAfterExit(pod, "Vault is reachable from this pod")).toContain(
     "1 push was refused; the last one because the wrapping token was created by auth/approle/role/other/secret-id",
   );
 });
@@ -47,9 +48,28 @@ test("a configuration error exits 2 and names every bad variable", async () => {
   const pod = await startInit(h, "127.1.22.3", { VAULT_ROLE_ID: undefined, TIMEOUT: "soon" }, false);
   pods.push(pod);
   expect(await pod.process.exited()).toBe(2);
-  const output = pod.process.output();
+  const output = await outputAfterExit(pod, "TIMEOUT");
   expect(output).toContain("VAULT_ROLE_ID");
   expect(output).toContain("TIMEOUT");
+});
+
+test("an unwritable token directory or an unreadable CA file is a configuration error (exit 2) at start-up", async () => {
+  // A path below a regular file cannot be created, even by root (tests may run as root, which ignores modes).
+  const notADirectory = join(h.dir, "plain-file");
+  writeFileSync(notADirectory, "");
+  const pod = await startInit(
+    h,
+    "127.1.22.5",
+    { TOKEN_PATH: join(notADirectory, "vault-token"), CONTROLLER_CA_CERT: join(h.dir, "missing.pem") },
+    false,
+  );
+  pods.push(pod);
+  expect(await pod.process.exited()).toBe(2);
+  const output = await outputAfterExit(pod, "CONTROLLER_CA_CERT");
+  expect(output).toContain("TOKEN_PATH");
+  expect(output).toContain("not writable");
+  expect(output).toContain("CONTROLLER_CA_CERT");
+  expect(output).toContain("does not exist");
 });
 
 test("without CONTROLLER_CA_CERT it warns at start-up that the push is unauthenticated, and still works", async () => {
@@ -58,7 +78,7 @@ test("without CONTROLLER_CA_CERT it warns at start-up that the push is unauthent
     VAULT_CACERT: h.vaultCaPath,
   });
   pods.push(pod);
-  expect(pod.process.output()).toContain("UNAUTHENTICATED");
+  expect(await pod.process.waitForOutput("UNAUTHENTICATED")).toContain("push is UNAUTHENTICATED");
   const wrap = await h.mint();
   const response = await push(pod.podIp, h.pushRequest(wrap), undefined);
   expect(response.status).toBe(200);

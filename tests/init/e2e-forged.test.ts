@@ -5,7 +5,16 @@ import { existsSync, readdirSync, readFileSync, watch } from "node:fs";
 import { join } from "node:path";
 import { createHttpClient, HttpClientError } from "../../lib/runtime/index.ts";
 import { waitFor } from "../support/wait.ts";
-import { type Harness, type InitPod, OTHER_ROLE, push, ROLE, startHarness, startInit } from "./harness.ts";
+import {
+  type Harness,
+  type InitPod,
+  OTHER_ROLE,
+  outputAfterExit,
+  push,
+  ROLE,
+  startHarness,
+  startInit,
+} from "./harness.ts";
 
 // Real TLS servers and processes on a busy CI machine: wait generously (bun 1.4 ignores bunfig's timeout).
 setDefaultTimeout(120_000);
@@ -170,8 +179,8 @@ describe("forged pushes leave no file and the init keeps waiting", () => {
     expect(readdirSync(pod.credentialsDir).sort()).toEqual(["ca.crt", "vault-token"]);
   });
 
-  test("no wrapping token reached the output, and every refusal was logged with its reason", () => {
-    const output = pod.process.output();
+  test("no wrapping token reached the output, and every refusal was logged with its reason", async () => {
+    const output = await outputAfterExit(pod, "credentials delivered; exiting");
     expect(h.minted.length).toBeGreaterThanOrEqual(8);
     for (const token of h.minted) expect(output).not.toContain(token);
     for (const reason of [

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { createHttpClient } from "../../lib/runtime/index.ts";
-import { type Harness, type InitPod, push, ROLE, startHarness, startInit } from "./harness.ts";
+import {
+  type Harness,
+  type InitPod,
+  outputAfterExit,
+  push,
+  ROLE,
+  startHarness,
+  startInit,
+} from "./harness.ts";
 
 // Real TLS servers and processes on a busy CI machine: wait generously (bun 1.4 ignores bunfig's timeout).
 setDefaultTimeout(120_000);
@@ -122,11 +130,11 @@ describe("output modes", () => {
     expect(unwrap.status).toBe(200);
   });
 
-  test("no token, secret_id or wrapping token appears in any init's output", () => {
+  test("no token, secret_id or wrapping token appears in any init's output", async () => {
     expect(pods.length).toBe(3);
     expect(secrets.length).toBeGreaterThanOrEqual(5);
     for (const pod of pods) {
-      const output = pod.process.output();
+      const output = await outputAfterExit(pod, "credentials delivered; exiting");
       expect(output).toContain("credentials written");
       for (const secret of secrets) expect(output).not.toContain(secret);
     }

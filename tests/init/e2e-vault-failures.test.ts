@@ -2,7 +2,15 @@
 // keeps waiting; a fresh push afterwards succeeds.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync } from "node:fs";
-import { type Harness, type InitPod, push, ROLE, startHarness, startInit } from "./harness.ts";
+import {
+  type Harness,
+  type InitPod,
+  outputAfterExit,
+  push,
+  ROLE,
+  startHarness,
+  startInit,
+} from "./harness.ts";
 
 // Real TLS servers and processes on a busy CI machine: wait generously (bun 1.4 ignores bunfig's timeout).
 setDefaultTimeout(120_000);
@@ -54,6 +62,6 @@ test("a fresh push afterwards succeeds", async () => {
   expect((await push(pod.podIp, h.pushRequest(wrap), h.controller)).status).toBe(200);
   expect(await pod.process.exited()).toBe(0);
   expect(readdirSync(pod.credentialsDir).sort()).toEqual(["ca.crt", "vault-token"]);
-  const output = pod.process.output();
+  const output = await outputAfterExit(pod, "credentials delivered; exiting");
   for (const token of h.minted) expect(output).not.toContain(token);
 });

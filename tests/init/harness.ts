@@ -174,3 +174,12 @@ export async function startInit(
   if (waitForListening) await process_.waitForOutput("waiting for the controller's push");
   return { podIp, credentialsDir, process: process_ };
 }
+
+/**
+ * The whole output of an init that has exited. A child's "exit" can come before its pipes are drained into the log
+ * file, so wait until the line it prints last (`lastText`) is there rather than reading once.
+ */
+export async function outputAfterExit(pod: InitPod, lastText: string): Promise<string> {
+  await pod.process.exited();
+  return pod.process.waitForOutput(lastText);
+}
