@@ -25,80 +25,41 @@ function harness() {
     const text = await response.text();
     return { status: response.status, json: text ? (JSON.parse(text) as unknown) : null };
   };
-  return { call, clock };
+  /** approle enabled, role "r" written with `role`, one secret_id minted with `secret`; login(from) uses both. */
+  const approle = async (role: object, secret: object = {}) => {
+    await call("POST", "sys/auth/approle", { type: "approle" });
+    await call("POST", "auth/approle/role/r", { token_policies: "p", ...role });
+    const roleId = str(at((await call("GET", "auth/approle/role/r/role-id")).json, "data.role_id"));
+    const secretId = str(
+      at((await call("POST", "auth/approle/role/r/secret-id", secret)).json, "data.secret_id"),
+    );
+    return (from: string) =>
+      call("POST", "auth/approle/login", { role_id: roleId, secret_id: secretId }, from, "");
+  };
+  return { call, clock, approle };
 }
 
 describe("api-docs/auth/approle#login-with-approle (in-process)", () => {
   test("an IPv4-mapped IPv6 source address counts as the IPv4 address for cidr_list", async () => {
-    const { call } = harness();
-    await call("POST", "sys/auth/approle", { type: "approle" });
-    await call("POST", "auth/approle/role/r", { token_policies: "p" });
-    const roleId = str(at((await call("GET", "auth/approle/role/r/role-id")).json, "data.role_id"));
-    const minted = await call("POST", "auth/approle/role/r/secret-id", {
-      cidr_list: "127.0.0.1/32",
-      num_uses: 5,
-    });
-    const secretId = str(at(minted.json, "data.secret_id"));
-    const mapped = await call(
-      "POST",
-      "auth/approle/login",
-      { role_id: roleId, secret_id: secretId },
-      "::ffff:127.0.0.1",
-      "",
-    );
-    expect(mapped.status).toBe(200);
-    const other = await call(
-      "POST",
-      "auth/approle/login",
-      { role_id: roleId, secret_id: secretId },
-      "::1",
-      "",
-    );
-    expect(other.json).toEqual({
+    const login = await harness().approle({}, { cidr_list: "127.0.0.1/32", num_uses: 5 });
+    expect((await login("::ffff:127.0.0.1")).status).toBe(200);
+    expect((await login("::1")).json).toEqual({
       errors: ['source address "::1" unauthorized through CIDR restrictions on the secret ID'],
     });
   });
 
   test("a refused login from the wrong address still spends a use, as Vault's validateBindSecretID does", async () => {
-    const { call } = harness();
-    await call("POST", "sys/auth/approle", { type: "approle" });
-    await call("POST", "auth/approle/role/r", { token_policies: "p" });
-    const roleId = str(at((await call("GET", "auth/approle/role/r/role-id")).json, "data.role_id"));
-    const minted = await call("POST", "auth/approle/role/r/secret-id", {
-      cidr_list: "127.0.0.1/32",
-      num_uses: 1,
-    });
-    const secretId = str(at(minted.json, "data.secret_id"));
-    expect(
-      (await call("POST", "auth/approle/login", { role_id: roleId, secret_id: secretId }, "127.0.0.9", ""))
-        .status,
-    ).toBe(400);
-    const late = await call(
-      "POST",
-      "auth/approle/login",
-      { role_id: roleId, secret_id: secretId },
-      "127.0.0.1",
-      "",
-    );
-    expect(late.json).toEqual({ errors: ["invalid role or secret ID"] });
+    const login = await harness().approle({}, { cidr_list: "127.0.0.1/32", num_uses: 1 });
+    expect((await login("127.0.0.9")).status).toBe(400);
+    expect((await login("127.0.0.1")).json).toEqual({ errors: ["invalid role or secret ID"] });
   });
 });
 
 describe("api-docs/auth/approle#token_bound_cidrs (in-process)", () => {
   test("a login token bound to a CIDR only works from inside it", async () => {
-    const { call } = harness();
-    await call("POST", "sys/auth/approle", { type: "approle" });
-    await call("POST", "auth/approle/role/r", { token_policies: "p", token_bound_cidrs: "127.0.0.1/32" });
-    const roleId = str(at((await call("GET", "auth/approle/role/r/role-id")).json, "data.role_id"));
-    const secretId = str(at((await call("POST", "auth/approle/role/r/secret-id")).json, "data.secret_id"));
-    const login = await call(
-      "POST",
-      "auth/approle/login",
-      { role_id: roleId, secret_id: secretId },
-      "127.0.0.2",
-      "",
-    );
-    const token = str(at(login.json, "auth.client_token"));
+    const { call, approle } = harness();
+    const login = await approle({ token_bound_cidrs: "127.0.0.1/32" });
+    const token = str(at((await login("127.0.0.2")).json, "auth.client_token"));
     expect((await call("GET", "auth/token/lookup-self", undefined, "127.0.0.1", token)).status).toBe(200);
     expect((await call("GET", "auth/token/lookup-self", undefined, "127.0.0.2", token)).status).toBe(403);
   });
