@@ -10,7 +10,7 @@
  * Options: `--targets x64,arm64` (default both), `--only init|controller`, `--outdir DIR`.
  */
 import { spawnSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -32,19 +32,29 @@ const { values } = parseArgs({
 const outdir = resolve(values.outdir);
 const targets = values.targets.split(",").map((t) => t.trim()) as Target[];
 const programs = (values.only ? [values.only] : Object.keys(PROGRAMS)) as Program[];
-for (const t of targets) if (!(t in TARGETS)) throw new Error(`--targets: unknown target "${t}"; use x64 and/or arm64`);
-for (const p of programs) if (!(p in PROGRAMS)) throw new Error(`--only: unknown program "${p}"; use init or controller`);
+for (const t of targets)
+  if (!(t in TARGETS)) throw new Error(`--targets: unknown target "${t}"; use x64 and/or arm64`);
+for (const p of programs)
+  if (!(p in PROGRAMS)) throw new Error(`--only: unknown program "${p}"; use init or controller`);
 
 function run(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: "utf8" });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed:\n${result.stderr}${result.stdout}`);
+  if (result.status !== 0)
+    throw new Error(`${command} ${args.join(" ")} failed:\n${result.stderr}${result.stdout}`);
   return result.stdout;
 }
 
 function compile(program: Program, target: Target): string {
   const outfile = target === "x64" ? join(outdir, program) : join(outdir, `linux-${target}`, program);
   mkdirSync(dirname(outfile), { recursive: true });
-  run(process.execPath, ["build", ...COMPILE_FLAGS, `--target=${TARGETS[target]}`, PROGRAMS[program], "--outfile", outfile]);
+  run(process.execPath, [
+    "build",
+    ...COMPILE_FLAGS,
+    `--target=${TARGETS[target]}`,
+    PROGRAMS[program],
+    "--outfile",
+    outfile,
+  ]);
   return outfile;
 }
 
@@ -64,11 +74,17 @@ function layoutRootfs(program: Program, binary: string): string {
     copyFileSync(library, join(root, library));
   }
   mkdirSync(join(root, "etc"), { recursive: true });
-  writeFileSync(join(root, "etc/passwd"), `root:x:0:0:root:/:/sbin/nologin\nnonroot:x:${IMAGE_UID}:${IMAGE_UID}:nonroot:/:/sbin/nologin\n`);
+  writeFileSync(
+    join(root, "etc/passwd"),
+    `root:x:0:0:root:/:/sbin/nologin\nnonroot:x:${IMAGE_UID}:${IMAGE_UID}:nonroot:/:/sbin/nologin\n`,
+  );
   writeFileSync(join(root, "etc/group"), `root:x:0:\nnonroot:x:${IMAGE_UID}:\n`);
   // Mount points the runtime fills: /proc (Bun aborts without it), /tmp for a read-only root filesystem's emptyDir.
+  // /tmp is world-writable and sticky like any /tmp, so the non-root user can use it where nothing is mounted.
   for (const mountPoint of ["proc", "tmp"]) mkdirSync(join(root, mountPoint), { recursive: true });
-  copyFileSync(binary, join(root, program));
+  chmodSync(join(root, "tmp"), 0o1777);
+  // A hard link, not a second 100+ MiB copy; the image build copies it into its layer anyway.
+  linkSync(binary, join(root, program));
   chmodSync(join(root, program), 0o755);
   return root;
 }
@@ -81,4 +97,5 @@ for (const target of targets) {
     console.log(`built ${binary} (${target}) in ${Math.round(performance.now() - started)} ms${note}`);
   }
 }
-if (!existsSync(join(outdir, "rootfs"))) console.log("no rootfs: only the host target (x64) gets one, as ldd reads host binaries");
+if (!existsSync(join(outdir, "rootfs")))
+  console.log("no rootfs: only the host target (x64) gets one, as ldd reads host binaries");

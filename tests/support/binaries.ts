@@ -23,12 +23,14 @@ function sourceFiles(dir: string): string[] {
   return out.sort();
 }
 
-function sourceHash(): string {
+/** A short hash of cmd/, lib/, the lockfile and `extraFiles` (repo-relative): names a build of that source state. */
+export function sourceHash(extraFiles: string[] = []): string {
   const hash = createHash("sha256");
   for (const file of [
     ...sourceFiles(join(ROOT, "cmd")),
     ...sourceFiles(join(ROOT, "lib")),
     join(ROOT, "package-lock.json"),
+    ...extraFiles.map((file) => join(ROOT, file)),
   ]) {
     hash.update(file);
     hash.update(readFileSync(file));
