@@ -91,6 +91,10 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
   const send: HttpFetch = (input, init) =>
     new Promise<Response>((resolve, reject) => {
       const url = new URL(String(input));
+      if (init?.signal?.aborted) {
+        reject(new HttpClientError(`request to ${url.host} was aborted before it started`, "aborted"));
+        return;
+      }
       const isHttps = url.protocol === "https:";
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const body = bodyOf(init);

@@ -163,6 +163,13 @@ describe("createHttpClient", () => {
     }
   });
 
+  test("an already-aborted signal refuses the request before any connection", async () => {
+    const client = createHttpClient();
+    const error = await client.fetch("http://127.3.1.5:9/", { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect((error as HttpClientError).code).toBe("aborted");
+    client.close();
+  });
+
   test("a closed port is a connect error", async () => {
     const client = createHttpClient({ timeoutMs: 5_000 });
     const error = await client.fetch("http://127.3.1.4:9/").catch((e: unknown) => e);
