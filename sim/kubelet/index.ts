@@ -139,6 +139,10 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
     const existing = workerFor(namespace, name);
     if (stopped || (existing && existing.uid === uid)) return;
+    // Like a real kubelet, run only pods bound to this node or not bound at all (no scheduler here); a pod bound
+    // elsewhere belongs to another node stand-in such as sim/fleet.
+    const boundTo = pod.spec?.nodeName;
+    if (boundTo && boundTo !== deps.nodeName) return;
     // Same name, new uid: the old pod was deleted while we were not watching (a re-list showed the new one).
     if (existing) void removeWorker(existing);
     if (pod.status?.phase && pod.status.phase !== "Pending") return;

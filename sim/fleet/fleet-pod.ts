@@ -1,0 +1,251 @@
+/**
+ * One pod on the fleet node. Its init containers run in order, like a kubelet runs them: the one the pod's
+ * `pod.boostport.com/vault-init-container` annotation names runs lib/init in this process (in-process-init.ts) on
+ * the pod's own loopback address; any other init container is reported Completed without running anything. A
+ * failed vault init is restarted after the kubelet's exponential back-off (restartPolicy Never fails the pod).
+ * When all are done the main containers are reported running and ready. Status reports are sent in order.
+ *
+ * Unlike a kubelet, the vault init container is reported running only once it listens (a kubelet reports a
+ * process as soon as it starts): the fleet measures the controller, not the init's start-up.
+ */
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { createLogger, type Logger, type LogLevel } from "../../lib/log/index.ts";
+import type { RunningServer } from "../../lib/runtime/index.ts";
+import { isJsonObject, type JsonObject } from "../kube/json.ts";
+import { ContainerConfigError, containerLaunch, mountRewriter } from "../kubelet/container-env.ts";
+import {
+  type ContainerRecord,
+  newRecord,
+  type PodView,
+  podStatusJson,
+  type Terminated,
+} from "../kubelet/pod-status.ts";
+import { runInitInProcess } from "./in-process-init.ts";
+
+export const INIT_CONTAINER_ANNOTATION = "pod.boostport.com/vault-init-container";
+const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"];
+
+export interface FleetPodDeps {
+  podsDir: string;
+  hostIP: string;
+  nodeName: string;
+  baseEnv: Readonly<Record<string, string>>;
+  restartBackoffBaseMs: number;
+  restartBackoffMaxMs: number;
+  report(namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone">;
+  now(): Date;
+  log: Logger;
+}
+
+const text = (value: unknown): string => (typeof value === "string" ? value : "");
+const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+function listOf(object: JsonObject, key: string): JsonObject[] {
+  const value = object[key];
+  return Array.isArray(value) ? value.filter(isJsonObject) : [];
+}
+
+export class FleetPod {
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly podDir: string;
+  private stopped = false;
+  private server: RunningServer | undefined;
+  private listening = false;
+  private reports: Promise<unknown> = Promise.resolve();
+  private readonly view: PodView;
+  private readonly spec: JsonObject;
+  private readonly vaultInitName: string;
+
+  constructor(
+    private readonly pod: JsonObject,
+    readonly podIP: string,
+    private readonly deps: FleetPodDeps,
+  ) {
+    const metadata = isJsonObject(pod.metadata) ? pod.metadata : {};
+    this.namespace = text(metadata.namespace);
+    this.name = text(metadata.name);
+    this.uid = text(metadata.uid);
+    this.vaultInitName = isJsonObject(metadata.annotations)
+      ? text(metadata.annotations[INIT_CONTAINER_ANNOTATION])
+      : "";
+    this.podDir = path.join(deps.podsDir, `${this.namespace}_${this.name}_${this.uid}`);
+    this.spec = isJsonObject(pod.spec) ? pod.spec : {};
+    const startTime = rfc3339(deps.now());
+    this.view = {
+      phase: "Pending",
+      podIP,
+      hostIP: deps.hostIP,
+      startTime,
+      transitionTime: startTime,
+      initialized: false,
+      ready: false,
+      init: listOf(this.spec, "initContainers").map(newRecord),
+      main: listOf(this.spec, "containers").map(newRecord),
+      pendingInit: listOf(this.spec, "initContainers").map((c) => text(c.name)),
+    };
+  }
+
+  volumeDir(volume: string): string {
+    return path.join(this.podDir, "volumes", volume);
+  }
+
+  logPath(container: string, restartCount: number): string {
+    return path.join(this.podDir, container, `${restartCount}.log`);
+  }
+
+  /** True while the pod's init endpoint accepts connections. */
+  isListening(): boolean {
+    return this.listening;
+  }
+
+  start(): void {
+    this.run().catch((error: unknown) =>
+      this.deps.log.error("fleet pod failed", { pod: `${this.namespace}/${this.name}`, error }),
+    );
+  }
+
+  /** Closes the pod's endpoint and removes its volumes. A waiting runInit keeps only its timer until TIMEOUT. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.listening = false;
+    await this.server?.stop(true);
+    await this.reports;
+    await rm(path.join(this.podDir, "volumes"), { recursive: true, force: true });
+  }
+
+  /** Queues a report of the status as it is now; reports reach the API server in order. */
+  private report(): Promise<unknown> {
+    const status = podStatusJson(this.view);
+    this.reports = this.reports
+      .then(async () => {
+        if (this.stopped) return;
+        if ((await this.deps.report(this.namespace, this.name, status)) === "gone") this.stopped = true;
+      })
+      .catch((error: unknown) => {
+        this.deps.log.warn("pod status report failed", { pod: `${this.namespace}/${this.name}`, error });
+      });
+    return this.reports;
+  }
+
+  private async run(): Promise<void> {
+    for (const volume of listOf(this.spec, "volumes"))
+      await mkdir(this.volumeDir(text(volume.name)), { recursive: true });
+    await mkdir(this.podDir, { recursive: true });
+    await this.report();
+    for (const [index, container] of listOf(this.spec, "initContainers").entries()) {
+      const record = this.view.init[index];
+      if (!record || !(await this.complete(container, record))) return;
+      this.view.pendingInit.shift();
+    }
+    if (this.stopped) return;
+    const now = rfc3339(this.deps.now());
+    for (const record of this.view.main)
+      Object.assign(record, { state: { running: { startedAt: now } }, ready: true, started: true });
+    Object.assign(this.view, { phase: "Running", initialized: true, ready: true, transitionTime: now });
+    await this.report();
+  }
+
+  /** Runs an init container to success (true), or until the pod fails or goes away (false). */
+  private async complete(container: JsonObject, record: ContainerRecord): Promise<boolean> {
+    for (let failures = 0; ; ) {
+      if (this.stopped) return false;
+      const terminated =
+        text(container.name) === this.vaultInitName
+          ? await this.runVaultInit(container, record)
+          : this.finished(0, rfc3339(this.deps.now()), "");
+      if (!terminated || this.stopped) return false;
+      Object.assign(record, { state: { terminated }, started: false, ready: terminated.exitCode === 0 });
+      await this.report();
+      if (terminated.exitCode === 0) return true;
+      if (this.spec.restartPolicy === "Never") {
+        this.view.phase = "Failed";
+        await this.report();
+        return false;
+      }
+      failures++;
+      const delayMs = Math.min(
+        this.deps.restartBackoffBaseMs * 2 ** (failures - 1),
+        this.deps.restartBackoffMaxMs,
+      );
+      record.lastState = { terminated };
+      record.state = {
+        waiting: {
+          reason: "CrashLoopBackOff",
+          message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${record.name} pod=${this.name}_${this.namespace}(${this.uid})`,
+        },
+      };
+      await this.report();
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      record.restartCount++;
+    }
+  }
+
+  private finished(exitCode: number, startedAt: string, containerID: string): Terminated {
+    return {
+      exitCode,
+      reason: exitCode === 0 ? "Completed" : "Error",
+      startedAt,
+      finishedAt: rfc3339(this.deps.now()),
+      containerID,
+    };
+  }
+
+  private async runVaultInit(
+    container: JsonObject,
+    record: ContainerRecord,
+  ): Promise<Terminated | undefined> {
+    const facts = {
+      pod: this.pod,
+      podIP: this.podIP,
+      hostIP: this.deps.hostIP,
+      nodeName: this.deps.nodeName,
+    };
+    let env: Record<string, string>;
+    try {
+      env = containerLaunch(
+        container,
+        facts,
+        this.deps.baseEnv,
+        mountRewriter(container, (v) => this.volumeDir(v)),
+      ).env;
+    } catch (error) {
+      if (!(error instanceof ContainerConfigError)) throw error;
+      record.state = { waiting: { reason: "CreateContainerConfigError", message: error.message } };
+      await this.report();
+      return undefined;
+    }
+    const logPath = this.logPath(record.name, record.restartCount);
+    await mkdir(path.dirname(logPath), { recursive: true });
+    const logFile = createWriteStream(logPath, { flags: "a" });
+    const writeText = (line: string) => logFile.write(`${line}\n`);
+    const level = LOG_LEVELS.includes(env.LOG_LEVEL ?? "") ? (env.LOG_LEVEL as LogLevel) : "info";
+    const startedAt = rfc3339(this.deps.now());
+    const containerID = `fleet://${this.uid}/${record.name}/${record.restartCount}`;
+    try {
+      const exitCode = await runInitInProcess({
+        env,
+        log: createLogger(level, { pod: `${this.namespace}/${this.name}` }, writeText),
+        writeText,
+        onListening: (server) => {
+          this.server = server;
+          if (this.stopped) {
+            void server.stop(true);
+            return;
+          }
+          this.listening = true;
+          Object.assign(record, { containerID, state: { running: { startedAt } }, started: true });
+          void this.report();
+        },
+      });
+      this.listening = false;
+      this.server = undefined;
+      return this.stopped ? undefined : this.finished(exitCode, startedAt, containerID);
+    } finally {
+      logFile.end();
+    }
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The fleet node: many pods' init endpoints in one process (issue 8, "What runs where"). A compiled init costs about
+ * 50 MB of RSS and tens of milliseconds of CPU to start, so a thousand of them do not fit on a 2-core machine; the
+ * fleet runs the same lib/init code (real TLS with the client-certificate check, real lookup/unwrap/login against
+ * Vault from the pod's address, real token files) for every pod bound to its node, each on its own loopback
+ * address. The controller's side stays fully real: it watches the API, mints, and pushes over HTTPS.
+ *
+ * Contract: like a kubelet, it watches pods over HTTPS with a bearer token and runs the Pending pods whose
+ * `spec.nodeName` is `nodeName` (default "fleet-node"; the kubelet stand-in leaves pods bound to other nodes
+ * alone). Each gets the next free `<podIpPrefix>.x.y` address (default "127.2", apart from the kubelet's "127.1"),
+ * reported as status.podIP, and the files layout `<podsDir>/<namespace>_<name>_<uid>/volumes/<volume>/`.
+ * `stop()` closes every endpoint. See README.md for what it does not do.
+ */
+import path from "node:path";
+import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from "@kubernetes/client-node";
+import { createLogger, type Logger } from "../../lib/log/index.ts";
+import type { JsonObject } from "../kube/json.ts";
+import { IpPool } from "../kubelet/ip-pool.ts";
+import { FleetPod } from "./fleet-pod.ts";
+import { createStatusReporter } from "./status-reporter.ts";
+
+export const FLEET_NODE_NAME = "fleet-node";
+export const FLEET_IP_PREFIX = "127.2";
+
+export interface FleetOptions {
+  server: string;
+  caPem: string;
+  token: string;
+  podsDir: string;
+  nodeName?: string;
+  podIpPrefix?: string;
+  /** Added to every init container's environment. */
+  extraEnv?: Record<string, string>;
+  /** First restart delay of a failed init; doubles per failure (10 s and 5 min on a real node). */
+  restartBackoffBaseMs?: number;
+  restartBackoffMaxMs?: number;
+  logger?: Logger;
+}
+
+export interface Fleet {
+  readonly nodeName: string;
+  podIpFor(namespace: string, name: string): string | undefined;
+  volumeDirFor(namespace: string, name: string, volume: string): string | undefined;
+  /** The init container's log lines (JSON, as the executable would print them). */
+  logPathFor(namespace: string, name: string, container: string, restartCount?: number): string | undefined;
+  /** Pods whose init endpoint is accepting connections now. */
+  listeningCount(): number;
+  podCount(): number;
+  stop(): Promise<void>;
+}
+
+function kubeConfigFor(options: FleetOptions): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [
+      { name: "sim", server: options.server, caData: Buffer.from(options.caPem).toString("base64") },
+    ],
+    users: [{ name: "fleet", token: options.token }],
+    contexts: [{ name: "sim", cluster: "sim", user: "fleet" }],
+    currentContext: "sim",
+  });
+  return config;
+}
+
+export async function startFleet(options: FleetOptions): Promise<Fleet> {
+  const nodeName = options.nodeName ?? FLEET_NODE_NAME;
+  const log = options.logger ?? createLogger("warn", { component: "fleet-sim" });
+  const pool = new IpPool(options.podIpPrefix ?? FLEET_IP_PREFIX);
+  const pods = new Map<string, FleetPod>();
+  let stopped = false;
+  const reporter = createStatusReporter(
+    options,
+    () => stopped,
+    (pod, status) => log.warn("pod status patch refused", { pod, status }),
+  );
+  const serverUrl = new URL(options.server);
+  const deps = {
+    podsDir: path.resolve(options.podsDir),
+    hostIP: "127.0.0.1",
+    nodeName,
+    baseEnv: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      KUBERNETES_SERVICE_HOST: serverUrl.hostname.replace(/^\[|\]$/g, ""),
+      KUBERNETES_SERVICE_PORT: serverUrl.port || "443",
+      ...options.extraEnv,
+    },
+    restartBackoffBaseMs: options.restartBackoffBaseMs ?? 10_000,
+    restartBackoffMaxMs: options.restartBackoffMaxMs ?? 300_000,
+    report: reporter.patch,
+    now: () => new Date(),
+    log,
+  };
+  const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+  const podFor = (namespace: string, name: string) => pods.get(keyOf(namespace, name));
+
+  const remove = async (pod: FleetPod) => {
+    if (podFor(pod.namespace, pod.name) === pod) pods.delete(keyOf(pod.namespace, pod.name));
+    await pod.stop();
+    pool.release(pod.podIP);
+  };
+
+  const onPod = (pod: V1Pod) => {
+    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
+    if (stopped || pod.spec?.nodeName !== nodeName) return;
+    const existing = podFor(namespace, name);
+    if (existing?.uid === uid) return;
+    if (existing) void remove(existing);
+    if (pod.status?.phase && pod.status.phase !== "Pending") return;
+    const fleetPod = new FleetPod(JSON.parse(JSON.stringify(pod)) as JsonObject, pool.allocate(), {
+      ...deps,
+      baseEnv: { ...deps.baseEnv, HOSTNAME: name },
+    });
+    pods.set(keyOf(namespace, name), fleetPod);
+    fleetPod.start();
+  };
+
+  const onDelete = (pod: V1Pod) => {
+    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
+    const existing = podFor(namespace, name);
+    if (existing && (!uid || existing.uid === uid)) void remove(existing);
+  };
+
+  const config = kubeConfigFor(options);
+  const api = config.makeApiClient(CoreV1Api);
+  const informer = makeInformer(config, "/api/v1/pods", () => api.listPodForAllNamespaces());
+  informer.on("add", onPod);
+  informer.on("update", onPod);
+  informer.on("delete", onDelete);
+  informer.on("error", (error: unknown) => {
+    if (stopped) return;
+    log.warn("pod watch failed, restarting it", { error });
+    setTimeout(() => {
+      if (!stopped) void informer.start();
+    }, 1_000);
+  });
+  await informer.start();
+
+  return {
+    nodeName,
+    podIpFor: (namespace, name) => podFor(namespace, name)?.podIP,
+    volumeDirFor: (namespace, name, volume) => podFor(namespace, name)?.volumeDir(volume),
+    logPathFor: (namespace, name, container, restartCount = 0) =>
+      podFor(namespace, name)?.logPath(container, restartCount),
+    listeningCount: () => [...pods.values()].filter((pod) => pod.isListening()).length,
+    podCount: () => pods.size,
+    async stop() {
+      stopped = true;
+      await informer.stop();
+      await Promise.all([...pods.values()].map(remove));
+      reporter.close();
+    },
+  };
+}
