@@ -77,7 +77,11 @@ export function createInitApp(deps: InitAppDeps): InitApp {
 
   const reject = (from: string | undefined, reason: PushRejectionReason, error: string): Response => {
     const rejection: PushRejection = { reason, error };
-    deps.log.warn("push refused; still waiting for a valid one", { reason, error, from: from ?? "unknown" });
+    const message =
+      phase === "delivered"
+        ? "push refused; credentials already delivered"
+        : "push refused; still waiting for a valid one";
+    deps.log.warn(message, { reason, error, from: from ?? "unknown" });
     deps.onRejected?.(rejection);
     return Response.json(rejection, { status: REJECTION_STATUS[reason] });
   };

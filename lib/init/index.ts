@@ -4,6 +4,7 @@ export * from "./atomic-write.ts";
 export * from "./credentials.ts";
 export * from "./exchange.ts";
 export * from "./from-config.ts";
+export * from "./from-env.ts";
 export * from "./run.ts";
 export * from "./settings.ts";
 export * from "./startup-warnings.ts";
