@@ -57,9 +57,15 @@ export function createMetricsRecorder(m: Instruments): ControllerMetricsRecorder
       m.certificateExpiry.set({ purpose }, Math.floor(notAfterMs / 1000)),
     tokenTtl: (seconds) => m.tokenTtl.set(seconds),
     eventEmitted: (reason, type) => m.events.inc({ reason, type }),
-    discoveredNodes: (count) => m.discoveredNodes.set(count),
+    discoveredNodes(count) {
+      m.discoveredNodes.set(count);
+      m.discoveredNodesCompat.set(count);
+    },
     raftLeaderChanged: () => m.raftLeaderChanges.inc(),
-    raftNodes: (count) => m.raftNodes.set(count),
+    raftNodes(count) {
+      m.raftNodes.set(count);
+      m.raftNodesCompat.set(count);
+    },
     gossipNodeJoined: (node) => m.gossipJoined.inc({ node }),
     gossipNodeLeft: (node) => m.gossipLeft.inc({ node }),
     gossipNodeFailed: (node) => m.gossipFailed.inc({ node }),

@@ -3,8 +3,11 @@
  * tests and several controllers in one process do not collide).
  *
  * Names are protocol: dashboards and alerts match on them. ORIGINAL_METRIC_NAMES are the archived Go controller's
- * names, kept exactly (including two gauges whose names end in `_total`, which Prometheus' lint would not choose
- * today); the others are ours. Add new metrics; never rename.
+ * names, kept exactly; the others are ours. Add new metrics; never rename.
+ *
+ * Lint-clean for `promtool check metrics`: the original's two gauges named `*_total` are exposed as `untyped` (what
+ * Prometheus' lint allows for that suffix; queries and dashboards see the same series), with properly named gauges
+ * beside them; prom-client's three `nodejs_active_*_total` gauges are dropped (their `nodejs_active_*` twins stay).
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
@@ -34,6 +37,22 @@ export const PUSH_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 
 const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
 
+/** prom-client default metrics whose names promtool rejects (gauges ending in _total); same data as nodejs_active_*. */
+const LINT_FAILING_DEFAULT_METRICS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
+/** A gauge exposed with `# TYPE untyped`: the only lint-clean way to keep the original's `*_total` gauge names. */
+class UntypedGauge<L extends string> extends Gauge<L> {
+  constructor(configuration: ConstructorParameters<typeof Gauge<L>>[0]) {
+    super(configuration);
+    // prom-client renders `# TYPE` from this field and has no untyped metric class of its own.
+    Reflect.set(this, "type", "untyped");
+  }
+}
+
 export function createInstruments(registry: Registry) {
   const registers = [registry];
   const counter = <L extends string>(suffix: string, help: string, labelNames: readonly L[] = []) =>
@@ -42,10 +61,11 @@ export function createInstruments(registry: Registry) {
     new Gauge<L>({ name: name(suffix), help, labelNames, registers });
   return {
     // The original's.
-    discoveredNodes: gauge(
-      "kubernetes_discovered_nodes_total",
-      "Controller peers discovered through the Kubernetes API.",
-    ),
+    discoveredNodesCompat: new UntypedGauge({
+      name: name("kubernetes_discovered_nodes_total"),
+      help: "Controller peers discovered through the Kubernetes API (the original's name; see kubernetes_discovered_nodes).",
+      registers,
+    }),
     secretIdRequests: counter("vault_secret_id_requests_total", "Wrapped secret_id requests sent to Vault.", [
       "approle",
     ]),
@@ -71,7 +91,11 @@ export function createInstruments(registry: Registry) {
       "Certificate issuances from Vault PKI that failed.",
     ),
     raftLeaderChanges: counter("raft_leader_changes_seen_total", "Raft leader changes this node has seen."),
-    raftNodes: gauge("raft_nodes_total", "Voting members in the Raft configuration."),
+    raftNodesCompat: new UntypedGauge({
+      name: name("raft_nodes_total"),
+      help: "Voting members in the Raft configuration (the original's name; see raft_nodes).",
+      registers,
+    }),
     gossipJoined: counter("gossip_nodes_joined_total", "Gossip members that joined.", ["node"]),
     gossipLeft: counter("gossip_nodes_left_total", "Gossip members that left gracefully.", ["node"]),
     gossipFailed: counter("gossip_nodes_failed_total", "Gossip members declared failed.", ["node"]),
@@ -83,6 +107,11 @@ export function createInstruments(registry: Registry) {
       "approle",
     ]),
     // Ours.
+    discoveredNodes: gauge(
+      "kubernetes_discovered_nodes",
+      "Controller peers discovered through the Kubernetes API.",
+    ),
+    raftNodes: gauge("raft_nodes", "Voting members in the Raft configuration."),
     isLeader: gauge("is_leader", "1 while this controller is the Raft leader and issues secret_ids, else 0."),
     pushLatency: new Histogram<"approle">({
       name: name("push_latency_seconds"),
@@ -133,7 +162,10 @@ export function createMetricsRegistry(options: { defaultMetrics?: boolean } = {}
   const registry = new Registry();
   const instruments = createInstruments(registry);
   // Standard process_*/nodejs_* names (no prefix), so stock process dashboards work unchanged.
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry });
+    for (const metric of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(metric);
+  }
   instruments.isLeader.set(0);
   instruments.queueDepth.set(0);
   instruments.pushesInFlight.set(0);

@@ -1,7 +1,7 @@
 /**
  * A strict reader of the Prometheus text exposition format (version 0.0.4), for `promtool check metrics`-style
  * checks where promtool itself is not installed: every family has HELP and TYPE before its samples, sample lines
- * parse, counters end in _total, histogram buckets are cumulative and end in +Inf matching _count.
+ * parse, only counters (and untyped) end in _total, histogram buckets are cumulative and end in +Inf matching _count.
  */
 export interface Sample {
   name: string;
