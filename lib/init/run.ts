@@ -37,6 +37,8 @@ export interface RunInitOptions {
   writeText?: (text: string) => void;
   /** Reports the bound server, for tests and benchmarks. */
   onListening?: (server: RunningServer) => void;
+  /** "node" forces the portable engine that Deno and Node use (tests prove the init behaves alike on it). */
+  engine?: "auto" | "node";
 }
 
 function certificateIps(settings: InitSettings): string[] {
@@ -96,6 +98,7 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
     hostname: settings.listen.hostname,
     port: settings.listen.port,
     maxRequestBodyBytes: ENGINE_BODY_LIMIT,
+    ...(options.engine ? { engine: options.engine } : {}),
     tls: {
       ...leaf,
       ...(settings.controllerCaPem ? { clientCaPem: settings.controllerCaPem, requireClientCert: true } : {}),

@@ -75,6 +75,7 @@ function startRun(
   podIp: string,
   overrides: Parameters<typeof baseSettings>[0] = {},
   wrapVault: (open: OpenVault) => OpenVault = (open) => open,
+  engine: "auto" | "node" = "auto",
 ) {
   const credentialsDir = mkdtempSync(join(dir, "creds-"));
   let listening: (server: RunningServer) => void = () => {};
@@ -97,33 +98,39 @@ function startRun(
       log: quietLogger(),
       writeText: (t) => texts.push(t),
       onListening: listening,
+      engine,
     },
   );
   return { exit, server, texts, credentialsDir, vault };
 }
 
 describe("runInit over TLS", () => {
-  test("refuses pushes without a client certificate or with a stranger's, then accepts the controller's", async () => {
-    const run = startRun("127.1.7.1");
-    const { port } = await run.server;
-    await expect(pushOnce("127.1.7.1", port, {})).rejects.toBeInstanceOf(HttpClientError);
-    await expect(
-      pushOnce("127.1.7.1", port, { clientCertPem: strangerLeaf.certPem, clientKeyPem: strangerLeaf.keyPem }),
-    ).rejects.toBeInstanceOf(HttpClientError);
-    expect(readdirSync(run.credentialsDir)).toEqual([]);
-    const response = await pushOnce("127.1.7.1", port, {
-      clientCertPem: controllerLeaf.certPem,
-      clientKeyPem: controllerLeaf.keyPem,
+  for (const [engine, podIp] of [
+    ["auto", "127.1.7.1"],
+    ["node", "127.1.7.7"],
+  ] as const) {
+    test(`(${engine} engine) refuses pushes without a client certificate or with a stranger's, then accepts the controller's`, async () => {
+      const run = startRun(podIp, {}, (open) => open, engine);
+      const { port } = await run.server;
+      await expect(pushOnce(podIp, port, {})).rejects.toBeInstanceOf(HttpClientError);
+      await expect(
+        pushOnce(podIp, port, { clientCertPem: strangerLeaf.certPem, clientKeyPem: strangerLeaf.keyPem }),
+      ).rejects.toBeInstanceOf(HttpClientError);
+      expect(readdirSync(run.credentialsDir)).toEqual([]);
+      const response = await pushOnce(podIp, port, {
+        clientCertPem: controllerLeaf.certPem,
+        clientKeyPem: controllerLeaf.keyPem,
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({
+        tokenAccessor: "token-accessor-1",
+        secretIdAccessor: "sid-accessor-1",
+      });
+      expect(await run.exit).toBe(0);
+      expect(readdirSync(run.credentialsDir)).toEqual(["vault-token"]);
+      expect(statSync(join(run.credentialsDir, "vault-token")).mode & 0o777).toBe(0o600);
     });
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
-      tokenAccessor: "token-accessor-1",
-      secretIdAccessor: "sid-accessor-1",
-    });
-    expect(await run.exit).toBe(0);
-    expect(readdirSync(run.credentialsDir)).toEqual(["vault-token"]);
-    expect(statSync(join(run.credentialsDir, "vault-token")).mode & 0o777).toBe(0o600);
-  });
+  }
 
   test("the certificate names the pod IP: a client expecting another IP refuses it", async () => {
     const run = startRun("127.1.7.2", { timeoutMs: 60_000 });
