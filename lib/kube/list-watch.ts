@@ -78,6 +78,8 @@ async function listAll(options: ListWatchOptions): Promise<string> {
       fieldSelector: options.fieldSelector,
     };
     const answer = await options.transport.request(options.path, { query, signal: options.signal });
+    // An expired continue token (the list outlived the server's history): start the list again.
+    if (answer.status === HTTP_GONE && continueToken) throw new Gone();
     if (answer.status !== 200) throw apiError(answer.status, options.path, answer.body);
     const page = v.parse(ListSchema, answer.body);
     for (const item of page.items) items.push(item);
