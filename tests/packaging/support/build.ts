@@ -3,8 +3,8 @@
  * (`.state/packaging/context-<hash>/`): `dist/` from the build script plus the repo's Containerfile and
  * .containerignore. The repo's own dist/ is left alone, so a developer's build and the tests never race.
  */
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { sourceHash } from "../../support/binaries.ts";
 import { ROOT, runOk } from "./tools.ts";
 
@@ -22,6 +22,15 @@ export interface BuildContext {
   logs: Partial<Record<Program, string>>;
 }
 
+/** Each context holds 100+ MiB executables; keep only the current source state's. */
+function removeStaleContexts(current: string): void {
+  const parent = dirname(current);
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent))
+    if (name.startsWith("context-") && join(parent, name) !== current)
+      rmSync(join(parent, name), { recursive: true, force: true });
+}
+
 const pending = new Map<string, Promise<BuildContext>>();
 
 async function build(program: Program): Promise<BuildContext> {
@@ -37,6 +46,7 @@ async function build(program: Program): Promise<BuildContext> {
   };
   const done = join(dist, `${program}.built`);
   if (!existsSync(done)) {
+    removeStaleContexts(dir);
     mkdirSync(dir, { recursive: true });
     context.logs[program] = await runOk(process.execPath, [
       "scripts/build.ts",
