@@ -36,6 +36,8 @@ export class GossipSim {
   private readonly random;
   private queue: InFlight[] = [];
   private groups = new Map<string, number>();
+  private readonly paused = new Set<string>();
+  private readonly inbox = new Map<string, InFlight[]>();
 
   constructor(seed: number) {
     this.random = createSeededRandom(seed);
@@ -77,6 +79,21 @@ export class GossipSim {
 
   leave(name: string): void {
     this.dispatch(name, this.node(name).swim.leave(this.now));
+  }
+
+  /** Freezes a member as a GC pause would: no ticks, and datagrams wait in its socket until `resume`. */
+  pause(name: string): void {
+    this.paused.add(name);
+  }
+
+  /** Ends a pause the way a real host does: the overdue timer fires first, then the inbox is read. */
+  resume(name: string): void {
+    this.paused.delete(name);
+    const node = this.node(name);
+    this.dispatch(name, node.swim.tick(this.now));
+    const waiting = this.inbox.get(name) ?? [];
+    this.inbox.delete(name);
+    for (const item of waiting) this.deliver(item);
   }
 
   crash(name: string): void {
@@ -143,13 +160,19 @@ export class GossipSim {
     const due = this.queue.filter((item) => item.deliverAt <= this.now);
     this.queue = this.queue.filter((item) => item.deliverAt > this.now);
     for (const item of due) this.deliver(item);
-    for (const [name, node] of this.nodes) if (node.up) this.dispatch(name, node.swim.tick(this.now));
+    for (const [name, node] of this.nodes) {
+      if (node.up && !this.paused.has(name)) this.dispatch(name, node.swim.tick(this.now));
+    }
   }
 
   private deliver(item: InFlight): void {
     const name = this.byAddress.get(addressKey(item.to));
     const node = name === undefined ? undefined : this.nodes.get(name);
     if (!node?.up || name === undefined || !this.reachable(item.from, name)) return;
+    if (this.paused.has(name)) {
+      this.inbox.set(name, [...(this.inbox.get(name) ?? []), item]);
+      return;
+    }
     const decoded = decodePacket(item.bytes);
     if (!decoded.ok) throw new Error(`simulation: undecodable packet from ${item.from}: ${decoded.reason}`);
     const fromAddress = this.node(item.from).address;

@@ -98,6 +98,38 @@ describe("refutation", () => {
   });
 });
 
+describe("process pauses", () => {
+  test("a member paused past its probe timeout reads the replies that waited before judging anyone", () => {
+    const { sim, names } = formed(8, 4);
+    let pinged = false;
+    sim.intercept = (from, _to, messages) => {
+      if (from === "n0" && messages[0]?.type === "ping") pinged = true;
+      return true;
+    };
+    for (let round = 0; round < 5; round++) {
+      pinged = false;
+      sim.runUntil("n0 sends a probe", () => pinged, 5_000);
+      // Frozen with the ping in flight: its ack lands in the socket while the probe deadline passes.
+      sim.pause("n0");
+      sim.run(1_000);
+      sim.resume("n0");
+      sim.run(10);
+      expect(names.map((subject) => sim.status("n0", subject))).toEqual(names.map(() => "alive"));
+    }
+    expect(sim.events("failed")).toEqual([]);
+  });
+
+  test("after a pause a crash is still detected once ticks resume", () => {
+    const { sim } = formed(9, 2);
+    sim.crash("n1");
+    sim.pause("n0");
+    sim.run(10_000);
+    sim.resume("n0");
+    expect(sim.status("n0", "n1")).toBe("alive");
+    sim.runUntil("n0 detects n1", () => sim.status("n0", "n1") === "dead", 10_000);
+  });
+});
+
 describe("convergence under loss", () => {
   for (const [seed, loss] of [
     [11, 0.1],

@@ -42,6 +42,7 @@ export class Swim {
   private nextProbeMs: number;
   private nextGossipMs: number;
   private nextPushPullMs: number;
+  private lastTickMs: number;
 
   constructor(config: SwimConfig) {
     this.timing = resolveTiming(config);
@@ -56,6 +57,7 @@ export class Swim {
     // Spread the first probe over one interval so members started together don't probe in lock-step.
     this.nextProbeMs = config.nowMs + Math.floor(this.random.next() * this.timing.probeIntervalMs);
     this.nextGossipMs = config.nowMs + this.timing.gossipIntervalMs;
+    this.lastTickMs = config.nowMs;
     this.nextPushPullMs = config.nowMs + this.timing.joinRetryIntervalMs;
   }
 
@@ -77,7 +79,16 @@ export class Swim {
     return this.membership.queue.size;
   }
 
+  /**
+   * Ticks must come more often than probeTimeoutMs. A longer gap means our process was paused (GC, a busy
+   * node): replies that arrived meanwhile are still unread in the socket, and the host's timer fires before
+   * it reads them. So the first tick after a pause judges nothing (no probe verdict, no suspicion expiry);
+   * the host reads its inbox, and the next tick judges with the facts.
+   */
   tick(nowMs: number): Output {
+    const paused = nowMs - this.lastTickMs > this.timing.probeTimeoutMs;
+    this.lastTickMs = nowMs;
+    if (paused) return this.drain();
     this.membership.expire(nowMs);
     if (!this.membership.leaving) {
       this.advanceProbe(nowMs);

@@ -1,7 +1,8 @@
 /**
  * The gossip host: the I/O shell around the pure SWIM core. It owns the timer, the clocks, the randomness,
  * the keyring and the transport, and does exactly this:
- *  - every HOST_TICK_MS: core.tick(monotonic now), then send its Output;
+ *  - every HOST_TICK_MS: core.tick(monotonic now), then send its Output (a late tick after a process pause
+ *    judges nothing until the inbox is read; see Swim.tick);
  *  - for each delivery: open the envelope (drop + count if truncated / unauthenticated), check the replay
  *    window (drop + count if stale / replayed), decode (drop + count if malformed), core.handle each message;
  *  - for each Output: seal and send packets (best effort) and push-pulls (reliable; failures counted), then
@@ -83,6 +84,12 @@ export function startGossipNode(options: GossipNodeOptions): GossipNode {
     random: options.random ?? cryptoRandom(),
     nowMs: monotonic(),
   });
+  const tickMs = options.tickMs ?? HOST_TICK_MS;
+  if (tickMs * 2 > core.timing.probeTimeoutMs) {
+    throw new Error(
+      `gossip: tickMs (${tickMs}) must be at most half of probeTimeoutMs (${core.timing.probeTimeoutMs}), or every tick looks like a pause`,
+    );
+  }
   const stats = emptyStats();
   const replay = new ReplayWindow();
   const listeners = new Set<(event: MemberEvent) => void>();
@@ -149,7 +156,7 @@ export function startGossipNode(options: GossipNodeOptions): GossipNode {
 
   const timer = setInterval(() => {
     if (running) dispatch(core.tick(monotonic()));
-  }, options.tickMs ?? HOST_TICK_MS);
+  }, tickMs);
 
   const stop = async () => {
     if (!running) return;
