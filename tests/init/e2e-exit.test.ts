@@ -44,6 +44,15 @@ test("a refused push is summarised in the timeout explanation", async () => {
   );
 });
 
+test("SIGTERM (a deleted pod) stops it at once with 143, writing nothing", async () => {
+  const pod = await startInit(h, "127.1.22.6");
+  pods.push(pod);
+  pod.process.signal("SIGTERM");
+  expect(await pod.process.exited()).toBe(143);
+  expect(await outputAfterExit(pod, "stopped by SIGTERM")).toContain("before credentials were delivered");
+  expect(readdirSync(pod.credentialsDir)).toEqual([]);
+});
+
 test("a configuration error exits 2 and names every bad variable", async () => {
   const pod = await startInit(h, "127.1.22.3", { VAULT_ROLE_ID: undefined, TIMEOUT: "soon" }, false);
   pods.push(pod);
