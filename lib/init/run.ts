@@ -113,6 +113,8 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
     authenticatedPush: pushAuthenticated,
     timeout_ms: settings.timeoutMs,
     startup_ms: Math.round(performance.now() - startedAt),
+    // performance.now() counts from process start: module loading and configuration included.
+    since_process_start_ms: Math.round(performance.now()),
   });
   options.onListening?.(server);
 
