@@ -29,6 +29,7 @@ export class GossipSim {
   lossRate = 0;
   packetsSent = 0;
   bytesSent = 0;
+  reliableBytesSent = 0;
   /** Tests may veto single datagrams: return false to drop. */
   intercept: ((from: string, to: string, messages: Message[]) => boolean) | undefined;
   readonly nodes = new Map<string, Node>();
@@ -188,6 +189,7 @@ export class GossipSim {
       const toName = this.byAddress.get(addressKey(outgoing.to)) ?? "?";
       if (outgoing.kind === "reliable") {
         const bytes = encodeMessage(outgoing.message);
+        this.reliableBytesSent += bytes.length;
         this.queue.push({ deliverAt: this.now + 5 + this.random.int(5), from, to: outgoing.to, bytes });
         continue;
       }
