@@ -171,7 +171,14 @@ export async function startInit(
       ...env,
     },
   });
-  if (waitForListening) await process_.waitForOutput("waiting for the controller's push");
+  if (waitForListening) {
+    try {
+      await process_.waitForOutput("waiting for the controller's push");
+    } catch (error) {
+      await process_.stop();
+      throw error;
+    }
+  }
   return { podIp, credentialsDir, process: process_ };
 }
 
