@@ -87,6 +87,13 @@ describe("host over the in-memory transport", () => {
     TEST_TIMEOUT_MS,
   );
 
+  test("a tick period that would look like a process pause is refused at start", async () => {
+    const transport = network.open({ host: "127.3.4.240", port: 45678 });
+    const keyring = await createKeyring([KEY]);
+    expect(() => startGossipNode({ name: "slow", transport, keyring, tickMs: 150 })).toThrow("tickMs");
+    await transport.close();
+  });
+
   test(
     "hostile packets are dropped and counted by reason; the member keeps answering",
     async () => {

@@ -13,6 +13,7 @@ import { COMPOUND_HEADER_BYTES, compoundCost } from "../wire/codec.ts";
 import type { Message, Meta, PushPull } from "../wire/messages.ts";
 import { resolveTiming, type SwimConfig, type SwimTiming } from "./config.ts";
 import { Membership } from "./membership.ts";
+import { pick, shuffle } from "./random.ts";
 import type { MemberView, Outgoing, Output, RandomSource } from "./types.ts";
 
 interface Probe {
@@ -102,7 +103,9 @@ export class Swim {
     return this.drain();
   }
 
-  handle(from: Address, message: Message, nowMs: number): Output {
+  /** `_from` is the packet's source; replies go to the sender's advertised address inside the message instead
+   * (a peer bound to a wildcard may send from an address we cannot reach it at). */
+  handle(_from: Address, message: Message, nowMs: number): Output {
     switch (message.type) {
       case "ping":
         // A ping meant for whoever used to live at this address must not vouch for them.
@@ -131,7 +134,6 @@ export class Swim {
       default:
         this.membership.apply(message, nowMs);
     }
-    void from;
     return this.drain();
   }
 
@@ -210,14 +212,18 @@ export class Swim {
         const member = this.membership.get(name);
         if (member && (member.status === "alive" || member.status === "suspect")) return member;
       }
-      this.probeOrder = this.shuffle(this.membership.peers().map((member) => member.name));
+      this.probeOrder = shuffle(
+        this.random,
+        this.membership.peers().map((member) => member.name),
+      );
     }
     return undefined;
   }
 
   private sendIndirect(probe: Probe): void {
     probe.indirectSent = true;
-    const helpers = this.shuffle(
+    const helpers = shuffle(
+      this.random,
       this.membership.peers().filter((m) => m.status === "alive" && m.name !== probe.target.name),
     ).slice(0, this.timing.indirectChecks);
     for (const helper of helpers) {
@@ -248,7 +254,7 @@ export class Swim {
 
   private gossipRound(): void {
     if (this.membership.queue.size === 0) return;
-    const targets = this.shuffle(this.membership.peers()).slice(0, this.timing.gossipNodes);
+    const targets = shuffle(this.random, this.membership.peers()).slice(0, this.timing.gossipNodes);
     for (const target of targets) {
       const news = this.takeNews(this.timing.maxPayloadBytes - COMPOUND_HEADER_BYTES);
       if (news.length === 0) break;
@@ -263,7 +269,7 @@ export class Swim {
     const pool = new Map<string, Address>();
     for (const address of [...live.map((m) => m.address), ...this.seeds])
       pool.set(addressKey(address), address);
-    const target = this.pick([...pool.values()]);
+    const target = pick(this.random, [...pool.values()]);
     if (target) this.sendPushPull(target, { join: live.length === 0, reply: false });
     this.nextPushPullMs =
       nowMs + (live.length > 0 ? this.timing.pushPullIntervalMs : this.timing.joinRetryIntervalMs);
@@ -292,18 +298,6 @@ export class Swim {
 
   private sender() {
     return { name: this.name, address: this.membership.address };
-  }
-
-  private shuffle<T>(items: T[]): T[] {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = Math.floor(this.random.next() * (i + 1));
-      [items[i], items[j]] = [items[j] as T, items[i] as T];
-    }
-    return items;
-  }
-
-  private pick<T>(items: readonly T[]): T | undefined {
-    return items[Math.floor(this.random.next() * items.length)];
   }
 
   private drain(): Output {

@@ -9,6 +9,7 @@
  *    publish member events to subscribers.
  * Nothing here throws into the event loop: every failure is counted, logged at debug, and dropped.
  */
+import type { LogFields, Logger } from "../../log/index.ts";
 import type { Address } from "../address.ts";
 import { type MemberEvent, type MemberView, type Output, Swim, type SwimTiming } from "../core/index.ts";
 import type { RandomSource } from "../core/types.ts";
@@ -20,6 +21,12 @@ import { countDrop, emptyStats, type GossipStats } from "./stats.ts";
 
 /** The default label: one cluster of controllers. Include namespace/service to keep two clusters apart. */
 export const DEFAULT_LABEL = "kubernetes-vault/gossip";
+
+/** The label for the controllers behind KUBERNETES_SERVICE in KUBERNETES_NAMESPACE: two installations that
+ * (wrongly) share a CLUSTER_KEY still cannot hear each other. */
+export function clusterLabel(namespace: string, service: string): string {
+  return `${DEFAULT_LABEL}/${namespace}/${service}`;
+}
 
 export interface GossipNodeOptions {
   /** Unique and stable per process: POD_NAME. */
@@ -38,7 +45,8 @@ export interface GossipNodeOptions {
   /** Monotonic clock for the core's timers. Defaults to performance.now. */
   readonly monotonicClock?: () => number;
   readonly tickMs?: number;
-  readonly onDebug?: (message: string, fields: Record<string, unknown>) => void;
+  /** Drops and send failures are logged at debug (they are counted in stats() either way). */
+  readonly logger?: Pick<Logger, "debug">;
 }
 
 export interface GossipNode {
@@ -74,7 +82,7 @@ export function startGossipNode(options: GossipNodeOptions): GossipNode {
   const label = options.label ?? DEFAULT_LABEL;
   const wall = options.wallClock ?? (() => Date.now());
   const monotonic = options.monotonicClock ?? (() => performance.now());
-  const debug = options.onDebug ?? (() => {});
+  const debug = (message: string, fields: LogFields) => options.logger?.debug(message, fields);
   const address = options.advertise ?? transport.address;
   const core = new Swim({
     ...options.timing,
