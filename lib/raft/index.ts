@@ -17,6 +17,7 @@ export type { Role } from "./raft.ts";
 export { createSeededRandom, type RandomSource } from "./random.ts";
 export { type FollowerStatus, type ProposeResult, RawNode, type Ready, type Status } from "./raw-node.ts";
 export {
+  CorruptFileError,
   FileStorage,
   type FileStorageOptions,
   type InitialState,
