@@ -130,8 +130,34 @@ describe("output modes", () => {
     expect(unwrap.status).toBe(200);
   });
 
+  test("two simultaneous pushes: exactly one is exchanged, the other is left unspent", async () => {
+    const pod = await launch("127.1.20.4");
+    const wraps = [await h.mint(), await h.mint()];
+    const answers = await Promise.allSettled(
+      wraps.map((wrap) => push(pod.podIp, h.pushRequest(wrap), h.controller)),
+    );
+    // The loser arrives while the winner is exchanged (409), after it answered (410) or after the listener closed.
+    const statuses = answers.map((answer) =>
+      answer.status === "fulfilled" ? answer.value.status : "closed",
+    );
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    for (const status of statuses) expect([200, 409, 410, "closed"]).toContain(status);
+    expect(await pod.process.exited()).toBe(0);
+    expect(readdirSync(pod.credentialsDir).sort()).toEqual(["ca.crt", "vault-token"]);
+    const stillValid = await Promise.all(
+      wraps.map(async (wrap) => {
+        const lookup = await vaultCall("sys/wrapping/lookup", {
+          method: "POST",
+          body: JSON.stringify({ token: wrap.token }),
+        });
+        return lookup.status === 200;
+      }),
+    );
+    expect(stillValid.filter(Boolean)).toHaveLength(1);
+  });
+
   test("no token, secret_id or wrapping token appears in any init's output", async () => {
-    expect(pods.length).toBe(3);
+    expect(pods.length).toBe(4);
     expect(secrets.length).toBeGreaterThanOrEqual(5);
     for (const pod of pods) {
       const output = await outputAfterExit(pod, "credentials delivered; exiting");
