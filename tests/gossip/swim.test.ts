@@ -284,6 +284,24 @@ describe("push-pull anti-entropy", () => {
   });
 });
 
+describe("scale", () => {
+  test("20 members with metadata converge and every datagram fits the budget (the simulator checks each)", () => {
+    const sim = new GossipSim(51);
+    const names = Array.from({ length: 20 }, (_, i) => `controller-${i}-${"x".repeat(40)}`);
+    for (const name of names) sim.add(name, { meta: { raft: "127.2.0.1:45679", zone: "z".repeat(200) } });
+    for (const name of names.slice(1)) sim.join(name, [sim.node(names[0] ?? "").address]);
+    sim.runUntil("20 converge", () => sim.converged(names), 30_000);
+    sim.crash(names[7] ?? "");
+    const others = names.filter((n) => n !== names[7]);
+    sim.runUntil(
+      "failure seen by all",
+      () => others.every((o) => sim.status(o, names[7] ?? "") === "dead"),
+      30_000,
+    );
+    expect(sim.events("failed").length).toBe(19);
+  });
+});
+
 describe("determinism", () => {
   test("the same seed replays the same run", () => {
     const transcript = (seed: number) => {
