@@ -114,6 +114,8 @@ const controllerShape = {
     },
   ),
   KUBECONFIG: field(filePath),
+  /** Where the service-account token and CA are mounted; only worth changing outside a pod (the sandbox). */
+  SERVICE_ACCOUNT_DIR: field(directoryPath),
   PUSH_CONCURRENCY: field(integer(1, 1024), { default: CONTROLLER_DEFAULTS.pushConcurrency }),
   LOG_LEVEL: field(logLevel, { default: "info" as ConfigLogLevel }),
 };
@@ -131,7 +133,13 @@ export interface ControllerConfig {
     clientCertPath?: string;
     clientKeyPath?: string;
   };
-  kubernetes: { namespace: string; service: string; kubeconfigPath?: string; watchNamespaces: string[] };
+  kubernetes: {
+    namespace: string;
+    service: string;
+    kubeconfigPath?: string;
+    serviceAccountDir?: string;
+    watchNamespaces: string[];
+  };
   pki: { backend?: string; role?: string; clientCaMounts: string[] };
   wrapTtlSeconds: number;
   secretIdTtlSeconds: number;
@@ -213,6 +221,7 @@ export function loadControllerConfig(env: Env): ControllerConfig {
       namespace: ok.KUBERNETES_NAMESPACE,
       service: ok.KUBERNETES_SERVICE,
       ...(values.KUBECONFIG !== undefined ? { kubeconfigPath: values.KUBECONFIG } : {}),
+      ...(values.SERVICE_ACCOUNT_DIR !== undefined ? { serviceAccountDir: values.SERVICE_ACCOUNT_DIR } : {}),
       watchNamespaces: ok.WATCH_NAMESPACES,
     },
     pki: {

@@ -23,6 +23,29 @@ export interface ControllerAppOptions {
 
 const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
 
+/**
+ * The probes alone, for the plain-http HEALTH_LISTEN port: kubelet probes cannot present client certificates, and
+ * metrics must not leak through a port that asks for none.
+ */
+export function createHealthApp(readiness: readonly ReadinessCheck[]): Hono {
+  const app = new Hono();
+  addProbes(app, readiness);
+  app.notFound(() => new Response("not found\n", { status: 404, headers: TEXT }));
+  return app;
+}
+
+function addProbes(app: Hono, readiness: readonly ReadinessCheck[]): void {
+  app.get("/healthz", () => new Response("ok\n", { headers: TEXT }));
+  app.get("/readyz", async () => {
+    const report = await evaluateReadiness(readiness);
+    const verdict = report.ready ? "readyz check passed" : "readyz check failed";
+    return new Response(`${[...report.lines, verdict].join("\n")}\n`, {
+      status: report.ready ? 200 : 503,
+      headers: TEXT,
+    });
+  });
+}
+
 export function createControllerApp(options: ControllerAppOptions): Hono {
   const app = new Hono();
   app.get("/metrics", async () => {
@@ -36,15 +59,7 @@ export function createControllerApp(options: ControllerAppOptions): Hono {
       return new Response(`collecting metrics failed: ${reason}\n`, { status: 500, headers: TEXT });
     }
   });
-  app.get("/healthz", () => new Response("ok\n", { headers: TEXT }));
-  app.get("/readyz", async () => {
-    const report = await evaluateReadiness(options.readiness);
-    const verdict = report.ready ? "readyz check passed" : "readyz check failed";
-    return new Response(`${[...report.lines, verdict].join("\n")}\n`, {
-      status: report.ready ? 200 : 503,
-      headers: TEXT,
-    });
-  });
+  addProbes(app, options.readiness);
   if (options.raftRoutes) app.route(RAFT_ROUTE_PREFIX, options.raftRoutes);
   app.notFound(() => new Response("not found\n", { status: 404, headers: TEXT }));
   return app;

@@ -35,7 +35,13 @@ export interface SandboxOptions {
 
 export interface SandboxDescription {
   vault: { addr: string; caCert: string; rootToken: string };
-  kubernetes: { server: string; caCert: string; token: string; kubeconfig: string; serviceAccountDir: string };
+  kubernetes: {
+    server: string;
+    caCert: string;
+    token: string;
+    kubeconfig: string;
+    serviceAccountDir: string;
+  };
   controller: {
     vaultToken: string;
     vaultTokenAccessor: string;
@@ -44,6 +50,8 @@ export interface SandboxDescription {
     pkiMount: string;
     pkiRole: string;
     allowList: string;
+    /** CLUSTER_KEY for the controller replicas (Raft and gossip authentication). */
+    clusterKey: string;
   };
   pki: { caCert: string };
   approles: Record<string, { roleId: string }>;
@@ -93,7 +101,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       token: kube.token,
       logDir: podsDir,
       ...(options.podIpPrefix ? { podIpPrefix: options.podIpPrefix } : {}),
-      ...(options.initRestartBackoffMs !== undefined ? { restartBackoffBaseMs: options.initRestartBackoffMs } : {}),
+      ...(options.initRestartBackoffMs !== undefined
+        ? { restartBackoffBaseMs: options.initRestartBackoffMs }
+        : {}),
     });
     started.push(kubelet);
 
@@ -114,9 +124,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         pkiMount: PKI_MOUNT,
         pkiRole: PKI_ROLE,
         allowList: SANDBOX_ALLOW_LIST,
+        clusterKey: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
       },
       pki: { caCert: pkiCaPath },
-      approles: Object.fromEntries(Object.entries(provisioned.roleIds).map(([role, roleId]) => [role, { roleId }])),
+      approles: Object.fromEntries(
+        Object.entries(provisioned.roleIds).map(([role, roleId]) => [role, { roleId }]),
+      ),
       kubelet: { podsDir },
     };
     const descriptionPath = join(dir, "sandbox.json");

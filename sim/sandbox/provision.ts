@@ -76,7 +76,11 @@ function field(object: Json, ...path: string[]): unknown {
   return value;
 }
 
-export async function provisionVault(addr: string, caPem: string, rootToken: string): Promise<ProvisionedVault> {
+export async function provisionVault(
+  addr: string,
+  caPem: string,
+  rootToken: string,
+): Promise<ProvisionedVault> {
   const vault = new ApiCaller(`${addr}/v1/`, caPem, { "X-Vault-Token": rootToken });
   await vault.call("POST", "sys/auth/approle", { type: "approle" });
   await vault.call("POST", `sys/mounts/${PKI_MOUNT}`, { type: "pki", config: { max_lease_ttl: "87600h" } });
@@ -116,7 +120,9 @@ export async function provisionVault(addr: string, caPem: string, rootToken: str
       secret_id_num_uses: 1,
       secret_id_ttl: "10m",
     });
-    roleIds[role] = String(field(await vault.call("GET", `auth/approle/role/${role}/role-id`), "data", "role_id"));
+    roleIds[role] = String(
+      field(await vault.call("GET", `auth/approle/role/${role}/role-id`), "data", "role_id"),
+    );
   }
   return {
     controllerToken: String(field(created, "auth", "client_token")),
@@ -129,7 +135,11 @@ export async function provisionVault(addr: string, caPem: string, rootToken: str
 export async function provisionKubernetes(server: string, caPem: string, token: string): Promise<void> {
   const kube = new ApiCaller(server, caPem, { authorization: `Bearer ${token}` });
   for (const name of [CONTROLLER_NAMESPACE, ...SAMPLE_NAMESPACES]) {
-    await kube.call("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+    await kube.call("POST", "/api/v1/namespaces", {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name },
+    });
   }
   await kube.call("POST", `/api/v1/namespaces/${CONTROLLER_NAMESPACE}/endpoints`, {
     apiVersion: "v1",

@@ -1,0 +1,3 @@
+export * from "./controller.ts";
+export * from "./coordination.ts";
+export * from "./startup-error.ts";
