@@ -1,7 +1,6 @@
 /**
- * External tools for the packaging tests: kubectl (kustomize), podman, zstd, gzip, ldd. Found on PATH first (as
- * scripts/test.sh sets it), then in the repo's `.tools/bin` (for a bare `bun test`). A missing tool fails the test
- * with the command that installs it; nothing is skipped.
+ * External tools for the packaging tests: kubectl (kustomize), podman, runc, zstd, gzip. A missing tool fails the
+ * test with the command that installs it; nothing is skipped.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -10,9 +9,13 @@ import { delimiter, join, resolve } from "node:path";
 export const ROOT = resolve(import.meta.dir, "../../..");
 const INSTALL_HINT = "run `bash scripts/install-tools.sh` (as root) to install it";
 
-/** The absolute path of `name`, from PATH or `.tools/bin`; throws naming the install script when absent. */
+/**
+ * The absolute path of `name`: `.tools/bin` first, then PATH (the order scripts/test.sh sets up), so a bare
+ * `bun test` checks the same kubectl 1.20 kustomize as CI, not whatever kubectl the machine has. Throws naming the
+ * install script when absent.
+ */
 export function tool(name: string): string {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), join(ROOT, ".tools/bin")];
+  const dirs = [join(ROOT, ".tools/bin"), ...(process.env.PATH ?? "").split(delimiter)];
   for (const dir of dirs) {
     const candidate = join(dir, name);
     if (dir && existsSync(candidate)) return candidate;
