@@ -39,7 +39,8 @@ export function startProcess(
   let code: number | null = null;
   let done = false;
   const exited = new Promise<number | null>((resolve) => {
-    child.on("exit", (exitCode, signal) => {
+    // "close", not "exit": only then have stdout and stderr been drained into the log file.
+    child.on("close", (exitCode, signal) => {
       code = exitCode ?? (signal ? 128 : null);
       done = true;
       live.delete(child);
