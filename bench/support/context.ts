@@ -1,0 +1,47 @@
+/**
+ * The BenchContext a run hands to its sections: options, a scratch directory of its own, and sandboxes started on
+ * first use (each with its own kubelet pod-address range, so sections never share an address) and all stopped by
+ * `close()`, which also removes the scratch directory.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
+import type { BenchContext } from "../sections/types.ts";
+
+export const ROOT = resolve(import.meta.dir, "../..");
+
+export function openBenchContext(options: {
+  quick: boolean;
+  iterations: number | undefined;
+  progress?: (line: string) => void;
+}): { context: BenchContext; close(): Promise<void> } {
+  const stateDir = mkdtempSync(join(tmpdir(), "kv-bench-"));
+  const sandboxes = new Map<string, Promise<Sandbox>>();
+  const context: BenchContext = {
+    quick: options.quick,
+    iterations: options.iterations,
+    root: ROOT,
+    stateDir,
+    progress: options.progress ?? ((line) => process.stderr.write(`${line}\n`)),
+    sandbox(name) {
+      let started = sandboxes.get(name);
+      if (!started) {
+        started = startSandbox({
+          dir: join(stateDir, "sandbox", name),
+          podIpPrefix: `127.8.${sandboxes.size + 1}`,
+          initRestartBackoffMs: 1_000,
+        });
+        sandboxes.set(name, started);
+      }
+      return started;
+    },
+  };
+  return {
+    context,
+    async close() {
+      for (const started of sandboxes.values()) await (await started.catch(() => undefined))?.stop();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
