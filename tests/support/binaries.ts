@@ -50,6 +50,8 @@ export function compiledBinary(program: Program): string {
       "build",
       "--compile",
       "--bytecode",
+      // ESM: CommonJS bytecode cannot hold cmd/controller.ts's top-level await (see scripts/build.ts).
+      "--format=esm",
       "--minify",
       "--keep-names",
       ENTRY_POINTS[program],
