@@ -165,7 +165,9 @@ describe("createHttpClient", () => {
 
   test("an already-aborted signal refuses the request before any connection", async () => {
     const client = createHttpClient();
-    const error = await client.fetch("http://127.3.1.5:9/", { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    const error = await client
+      .fetch("http://127.3.1.5:9/", { signal: AbortSignal.abort() })
+      .catch((e: unknown) => e);
     expect((error as HttpClientError).code).toBe("aborted");
     client.close();
   });

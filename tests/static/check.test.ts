@@ -8,7 +8,11 @@ const ROOT = resolve(import.meta.dir, "../..");
 const BIN = resolve(ROOT, "node_modules/.bin");
 
 function run(command: string, args: string[]): { status: number | null; output: string } {
-  const result = spawnSync(resolve(BIN, command), args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
+  const result = spawnSync(resolve(BIN, command), args, {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
