@@ -4,7 +4,8 @@
  *
  * --quick: fewer samples, under 3 minutes on 2 cores. --only: a comma list of section names (init, floor, push,
  * burst, failover, rss, raft, gossip) or figure keys; the others are null with "not run". --iterations: every
- * section's sample count (smoke tests; figures then note they are below the asked minimum).
+ * section's sample count (smoke tests; figures then note they are below the asked minimum). --keep-state: leave
+ * the scratch directory (controller, pod and sandbox files and logs) and print where it is.
  * A section that throws is null with its error and makes the run exit 1; a figure whose product part is missing
  * is null with the reason and is not a failure.
  */
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     only: { type: "string" },
     iterations: { type: "string" },
     out: { type: "string", default: join(ROOT, "bench") },
+    "keep-state": { type: "boolean", default: false },
   },
 });
 
@@ -44,7 +46,11 @@ if (iterations !== undefined && !(Number.isInteger(iterations) && iterations > 0
 const selected = (section: AnySection) =>
   !names || names.includes(section.name) || names.includes(section.key);
 
-const { context, close } = openBenchContext({ quick: values.quick, iterations });
+const { context, close } = openBenchContext({
+  quick: values.quick,
+  iterations,
+  keepState: values["keep-state"],
+});
 const reports: SectionReport[] = [];
 let failed = false;
 try {

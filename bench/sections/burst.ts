@@ -6,9 +6,9 @@
  */
 import { join } from "node:path";
 import { startFleet } from "../../sim/fleet/index.ts";
-import { controllerMissing, startControllers } from "../support/controllers.ts";
+import { controllerMissing, startControllerCluster } from "../support/controllers.ts";
 import { createPods, kubeCaller, observePods } from "../support/pod-traffic.ts";
-import { podManifest } from "../support/pods.ts";
+import { BENCH_LABEL, podManifest } from "../support/pods.ts";
 import { mib, round2 } from "../support/stats.ts";
 import { type Section, sampleCount, unmeasured } from "./types.ts";
 
@@ -33,8 +33,8 @@ export const burstSection: Section<"burst"> = {
       podsDir: join(context.stateDir, "burst", "fleet"),
       podIpPrefix: "127.2",
     });
-    const controllers = await startControllers(sandbox, join(context.stateDir, "burst"), 3);
-    const observer = await observePods(sandbox, NAMESPACE, "app=bench");
+    const { controllers, note } = await startControllerCluster(sandbox, join(context.stateDir, "burst"), 3);
+    const observer = await observePods(sandbox, NAMESPACE, BENCH_LABEL);
     try {
       await controllers.leader();
       const cpuBefore = controllers.replicas.reduce((sum, r) => sum + r.cpuMs(), 0);
@@ -61,7 +61,7 @@ export const burstSection: Section<"burst"> = {
           peak_rss_mb: mib(Math.max(...controllers.replicas.map((r) => r.peakRssBytes()))),
         },
         mode: "in-process fleet",
-        notes: [`${failed} init containers did not exit 0`, "CPU summed over the 3 replicas"],
+        notes: [`${failed} init containers did not exit 0`, `${note}; CPU summed over the replicas`],
       };
     } finally {
       observer.stop();

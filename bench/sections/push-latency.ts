@@ -9,9 +9,9 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { compiledBinary } from "../../tests/support/binaries.ts";
-import { controllerMissing, startControllers } from "../support/controllers.ts";
+import { controllerMissing, startControllerCluster } from "../support/controllers.ts";
 import { createPods, kubeCaller, observePods } from "../support/pod-traffic.ts";
-import { podManifest, TOKEN_VOLUME } from "../support/pods.ts";
+import { BENCH_LABEL, podManifest, TOKEN_VOLUME } from "../support/pods.ts";
 import { percentiles } from "../support/stats.ts";
 import { type Section, sampleCount, unmeasured } from "./types.ts";
 
@@ -30,8 +30,12 @@ export const pushLatencySection: Section<"push_latency_ms"> = {
     const pods = sampleCount(context, PODS_PER_SECOND * 20, PODS_PER_SECOND * 4);
     context.progress(`push: ${pods} pods at ${PODS_PER_SECOND}/s, ${REPLICAS} controllers, compiled init`);
     const sandbox = await context.sandbox("push");
-    const controllers = await startControllers(sandbox, join(context.stateDir, "push"), REPLICAS);
-    const observer = await observePods(sandbox, NAMESPACE, "app=bench");
+    const { controllers, note } = await startControllerCluster(
+      sandbox,
+      join(context.stateDir, "push"),
+      REPLICAS,
+    );
+    const observer = await observePods(sandbox, NAMESPACE, BENCH_LABEL);
     try {
       await controllers.leader();
       const initBinary = compiledBinary("init");
@@ -57,7 +61,7 @@ export const pushLatencySection: Section<"push_latency_ms"> = {
       return {
         value: percentiles(samples),
         mode: "real init executable",
-        notes: [`${pods} pods, ${REPLICAS} replicas; ${histogram}`],
+        notes: [`${pods} pods at ${PODS_PER_SECOND}/s; ${note}; ${histogram}`],
       };
     } finally {
       observer.stop();
@@ -75,7 +79,7 @@ async function histogramNote(urls: string[]): Promise<string> {
       .then((r) => r.text())
       .catch(() => "");
     for (const match of text.matchAll(
-      /^kubernetesvault_push_latency_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)/gm,
+      /^kubernetesvault_push_latency_seconds_bucket\{(?:[^}]*,)?le="([^"]+)"[^}]*\} (\S+)/gm,
     )) {
       const le = match[1] === "+Inf" ? Number.POSITIVE_INFINITY : Number(match[1]);
       buckets.set(le, (buckets.get(le) ?? 0) + Number(match[2]));

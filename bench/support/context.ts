@@ -1,7 +1,7 @@
 /**
  * The BenchContext a run hands to its sections: options, a scratch directory of its own, and sandboxes started on
  * first use (each with its own kubelet pod-address range, so sections never share an address) and all stopped by
- * `close()`, which also removes the scratch directory.
+ * `close()`, which also removes the scratch directory unless asked to keep it.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +15,8 @@ export function openBenchContext(options: {
   quick: boolean;
   iterations: number | undefined;
   progress?: (line: string) => void;
+  /** Leave the scratch directory (logs of controllers, pods and sandboxes) for inspection. */
+  keepState?: boolean;
 }): { context: BenchContext; close(): Promise<void> } {
   const stateDir = mkdtempSync(join(tmpdir(), "kv-bench-"));
   const sandboxes = new Map<string, Promise<Sandbox>>();
@@ -41,7 +43,8 @@ export function openBenchContext(options: {
     context,
     async close() {
       for (const started of sandboxes.values()) await (await started.catch(() => undefined))?.stop();
-      rmSync(stateDir, { recursive: true, force: true });
+      if (options.keepState) context.progress(`scratch files kept in ${stateDir}`);
+      else rmSync(stateDir, { recursive: true, force: true });
     },
   };
 }

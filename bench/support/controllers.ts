@@ -6,12 +6,12 @@
  *
  * Until cmd/controller.ts exists `controllerMissing()` says so and sections report null with that reason.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { CONTROLLER_DEFAULTS } from "../../lib/config/index.ts";
 import type { Sandbox } from "../../sim/sandbox/index.ts";
 import { ApiCaller } from "../../sim/sandbox/provision.ts";
+import { controllerEnv } from "../../sim/sandbox/workloads.ts";
 import { compiledBinary } from "../../tests/support/binaries.ts";
 import { startProcess, type TestProcess } from "../../tests/support/processes.ts";
 import { waitFor } from "../../tests/support/wait.ts";
@@ -32,6 +32,8 @@ export interface Replica {
   readonly name: string;
   readonly podIp: string;
   readonly metricsUrl: string;
+  /** Base URL of the health listener (/healthz, /readyz). */
+  readonly healthUrl: string;
   process(): TestProcess;
   isLeader(): Promise<boolean>;
   cpuMs(): number;
@@ -44,6 +46,8 @@ export interface Replica {
 
 export interface ControllerSet {
   replicas: Replica[];
+  /** The replicas reporting themselves leader right now. */
+  leaders(): Promise<Replica[]>;
   /** Waits until exactly one replica reports itself leader. */
   leader(deadlineMs?: number): Promise<Replica>;
   stop(): Promise<void>;
@@ -61,7 +65,6 @@ export async function startControllers(
 ): Promise<ControllerSet> {
   const d = sandbox.description;
   const binary = compiledBinary("controller");
-  const clusterKey = randomBytes(32).toString("hex");
   const members = Array.from({ length: count }, (_, i) => ({
     name: `kubernetes-vault-${i}`,
     podIp: `${ADDRESS_PREFIX}.${i + 1}`,
@@ -87,36 +90,27 @@ export async function startControllers(
     ],
   });
 
-  const launch = (member: { name: string; podIp: string }, restart: number): TestProcess => {
+  const launch = (member: { name: string; podIp: string }, index: number, restart: number): TestProcess => {
     const dir = join(stateDir, "controllers", member.name);
     mkdirSync(join(dir, "raft"), { recursive: true });
+    // The sandbox's controller environment (in-cluster service-account auth, as in a pod), on addresses of the
+    // benchmark's own so a run never collides with a demo or a test using the sandbox's defaults.
     return startProcess(binary, [], {
       logPath: join(dir, `${restart}.log`),
-      env: {
-        PATH: process.env.PATH,
-        KUBECONFIG: d.kubernetes.kubeconfig,
-        KUBERNETES_NAMESPACE: d.controller.namespace,
-        KUBERNETES_SERVICE: d.controller.service,
-        VAULT_ADDR: d.vault.addr,
-        VAULT_CACERT: d.vault.caCert,
-        VAULT_TOKEN: d.controller.vaultToken,
-        VAULT_CA_BACKEND: d.controller.pkiMount,
-        VAULT_CA_ROLE: d.controller.pkiRole,
-        ALLOWED_ROLES: d.controller.allowList,
-        RAFT_DIR: join(dir, "raft"),
+      env: controllerEnv(d, index, {
         POD_IP: member.podIp,
         POD_NAME: member.name,
-        CLUSTER_KEY: clusterKey,
         METRICS_LISTEN: `${member.podIp}:${METRICS_PORT}`,
         HEALTH_LISTEN: `${member.podIp}:${HEALTH_PORT}`,
+        RAFT_DIR: join(dir, "raft"),
         LOG_LEVEL: "warn",
-      },
+      }),
     });
   };
 
-  const handles = members.map((member) => {
+  const handles = members.map((member, index) => {
     let restarts = 0;
-    let current = launch(member, restarts);
+    let current = launch(member, index, restarts);
     const metricsUrl = `http://${member.podIp}:${METRICS_PORT}/metrics`;
     const serving = () =>
       waitFor(`controller ${member.name} serving metrics (log: ${current.logPath})`, async () => {
@@ -127,6 +121,7 @@ export async function startControllers(
     const replica: Replica = {
       ...member,
       metricsUrl,
+      healthUrl: `http://${member.podIp}:${HEALTH_PORT}`,
       process: () => current,
       isLeader: async () =>
         /^kubernetesvault_is_leader 1\b/m.test(await metricsText(metricsUrl).catch(() => "")),
@@ -136,7 +131,7 @@ export async function startControllers(
       kill: () => current.stop(),
       async restart() {
         await current.stop();
-        current = launch(member, ++restarts);
+        current = launch(member, index, ++restarts);
         await serving();
       },
     };
@@ -149,17 +144,21 @@ export async function startControllers(
     await Promise.all(replicas.map((replica) => replica.kill()));
     throw error;
   }
+  const leaders = async () => {
+    const live = replicas.filter((r) => r.process().exitCode() === null);
+    return (await Promise.all(live.map(async (r) => ((await r.isLeader()) ? r : undefined)))).filter(
+      (r): r is Replica => r !== undefined,
+    );
+  };
   return {
     replicas,
+    leaders,
     leader: (deadlineMs = 60_000) =>
       waitFor(
         "exactly one controller leader",
         async () => {
-          const live = replicas.filter((r) => r.process().exitCode() === null);
-          const leaders = (
-            await Promise.all(live.map(async (r) => ((await r.isLeader()) ? r : undefined)))
-          ).filter((r): r is Replica => r !== undefined);
-          return leaders.length === 1 ? leaders[0] : undefined;
+          const now = await leaders();
+          return now.length === 1 ? now[0] : undefined;
         },
         deadlineMs,
         50,
@@ -167,5 +166,42 @@ export async function startControllers(
     stop: async () => {
       await Promise.all(replicas.map((replica) => replica.kill()));
     },
+  };
+}
+
+export interface ControllerCluster {
+  controllers: ControllerSet;
+  /** False when every replica leads on its own (no Raft coordination in the controller yet). */
+  replicated: boolean;
+  note: string;
+}
+
+/**
+ * `wanted` replicas if the controller coordinates them (exactly one leads); otherwise a single replica, since
+ * replicas that each lead would push every pod several times and the figures would measure that.
+ */
+export async function startControllerCluster(
+  sandbox: Sandbox,
+  stateDir: string,
+  wanted: number,
+): Promise<ControllerCluster> {
+  const controllers = await startControllers(sandbox, stateDir, wanted);
+  try {
+    const leaders = await waitFor("a controller leader", async () => {
+      const now = await controllers.leaders();
+      return now.length > 0 ? now : undefined;
+    });
+    if (wanted === 1 || leaders.length === 1)
+      return { controllers, replicated: true, note: `${wanted} controller replica(s)` };
+  } catch (error) {
+    await controllers.stop();
+    throw error;
+  }
+  await controllers.stop();
+  const single = await startControllers(sandbox, join(stateDir, "single"), 1);
+  return {
+    controllers: single,
+    replicated: false,
+    note: `1 controller replica, not ${wanted}: with ${wanted} each reported itself leader (no Raft coordination in the controller yet)`,
   };
 }
