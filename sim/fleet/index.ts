@@ -12,12 +12,12 @@
  * `stop()` closes every endpoint. See README.md for what it does not do.
  */
 import path from "node:path";
-import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../../lib/log/index.ts";
 import type { JsonObject } from "../kube/json.ts";
 import { IpPool } from "../kubelet/ip-pool.ts";
+import { openNodeApi } from "../kubelet/node-api.ts";
 import { FleetPod } from "./fleet-pod.ts";
-import { createStatusReporter } from "./status-reporter.ts";
 
 export const FLEET_NODE_NAME = "fleet-node";
 export const FLEET_IP_PREFIX = "127.2";
@@ -49,30 +49,13 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
-function kubeConfigFor(options: FleetOptions): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [
-      { name: "sim", server: options.server, caData: Buffer.from(options.caPem).toString("base64") },
-    ],
-    users: [{ name: "fleet", token: options.token }],
-    contexts: [{ name: "sim", cluster: "sim", user: "fleet" }],
-    currentContext: "sim",
-  });
-  return config;
-}
-
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const nodeName = options.nodeName ?? FLEET_NODE_NAME;
   const log = options.logger ?? createLogger("warn", { component: "fleet-sim" });
   const pool = new IpPool(options.podIpPrefix ?? FLEET_IP_PREFIX);
   const pods = new Map<string, FleetPod>();
   let stopped = false;
-  const reporter = createStatusReporter(
-    options,
-    () => stopped,
-    (pod, status) => log.warn("pod status patch refused", { pod, status }),
-  );
+  const nodeApi = openNodeApi({ ...options, user: "fleet", log });
   const serverUrl = new URL(options.server);
   const deps = {
     podsDir: path.resolve(options.podsDir),
@@ -86,7 +69,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     },
     restartBackoffBaseMs: options.restartBackoffBaseMs ?? 10_000,
     restartBackoffMaxMs: options.restartBackoffMaxMs ?? 300_000,
-    report: reporter.patch,
+    report: nodeApi.patchStatus,
     now: () => new Date(),
     log,
   };
@@ -120,20 +103,7 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     if (existing && (!uid || existing.uid === uid)) void remove(existing);
   };
 
-  const config = kubeConfigFor(options);
-  const api = config.makeApiClient(CoreV1Api);
-  const informer = makeInformer(config, "/api/v1/pods", () => api.listPodForAllNamespaces());
-  informer.on("add", onPod);
-  informer.on("update", onPod);
-  informer.on("delete", onDelete);
-  informer.on("error", (error: unknown) => {
-    if (stopped) return;
-    log.warn("pod watch failed, restarting it", { error });
-    setTimeout(() => {
-      if (!stopped) void informer.start();
-    }, 1_000);
-  });
-  await informer.start();
+  await nodeApi.watchPods({ onPod, onDelete });
 
   return {
     nodeName,
@@ -145,9 +115,9 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     podCount: () => pods.size,
     async stop() {
       stopped = true;
-      await informer.stop();
+      await nodeApi.stopWatching();
       await Promise.all([...pods.values()].map(remove));
-      reporter.close();
+      nodeApi.close();
     },
   };
 }

@@ -15,11 +15,11 @@
  * an init container), graceful termination beyond SIGTERM -> SIGKILL after `killGraceMs`, node objects or leases.
  */
 import path from "node:path";
-import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from "@kubernetes/client-node";
+import type { V1Pod } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../../lib/log/index.ts";
-import { createHttpClient } from "../../lib/runtime/index.ts";
 import type { JsonObject } from "../kube/json.ts";
 import { IpPool } from "./ip-pool.ts";
+import { openNodeApi } from "./node-api.ts";
 import { PodWorker } from "./pod-worker.ts";
 
 export interface KubeletOptions {
@@ -59,53 +59,15 @@ export interface Kubelet {
 }
 
 const HOST_IP = "127.0.0.1";
-const STATUS_PATCH_ATTEMPTS = 20;
-const STATUS_PATCH_RETRY_MS = 250;
-
-function kubeConfigFor(options: KubeletOptions): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [
-      { name: "sim", server: options.server, caData: Buffer.from(options.caPem).toString("base64") },
-    ],
-    users: [{ name: "kubelet", token: options.token }],
-    contexts: [{ name: "sim", cluster: "sim", user: "kubelet" }],
-    currentContext: "sim",
-  });
-  return config;
-}
 
 export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const log = options.logger ?? createLogger("warn", { component: "kubelet-sim" });
   const pool = new IpPool(options.podIpPrefix ?? "127.1");
-  const http = createHttpClient({ trust: { kind: "ca", caPem: options.caPem }, timeoutMs: 15_000 });
   const serverUrl = new URL(options.server);
   const workers = new Map<string, PodWorker>();
   let stopped = false;
 
-  const patchStatus = async (namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone"> => {
-    const url = `${options.server}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/status`;
-    // The API server may be briefly unreachable (chaos tests restart it); a kubelet keeps trying.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const response = await http.fetch(url, {
-          method: "PATCH",
-          headers: {
-            authorization: `Bearer ${options.token}`,
-            "content-type": "application/strategic-merge-patch+json",
-          },
-          body: JSON.stringify({ status }),
-        });
-        if (response.status === 404) return "gone";
-        if (!response.ok)
-          log.warn("pod status patch refused", { pod: `${namespace}/${name}`, status: response.status });
-        return "ok";
-      } catch (error) {
-        if (stopped || attempt >= STATUS_PATCH_ATTEMPTS) throw error;
-        await new Promise((resolve) => setTimeout(resolve, STATUS_PATCH_RETRY_MS));
-      }
-    }
-  };
+  const nodeApi = openNodeApi({ ...options, user: "kubelet", log });
 
   const deps = {
     podsDir: path.resolve(options.logDir),
@@ -120,7 +82,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     restartBackoffBaseMs: options.restartBackoffBaseMs ?? 10_000,
     restartBackoffMaxMs: options.restartBackoffMaxMs ?? 300_000,
     killGraceMs: options.killGraceMs ?? 2_000,
-    patchStatus,
+    patchStatus: nodeApi.patchStatus,
     now: () => new Date(),
     log,
   };
@@ -164,20 +126,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     void removeWorker(worker);
   };
 
-  const config = kubeConfigFor(options);
-  const api = config.makeApiClient(CoreV1Api);
-  const informer = makeInformer(config, "/api/v1/pods", () => api.listPodForAllNamespaces());
-  informer.on("add", onPod);
-  informer.on("update", onPod);
-  informer.on("delete", onDelete);
-  informer.on("error", (error: unknown) => {
-    if (stopped) return;
-    log.warn("pod watch failed, restarting it", { error });
-    setTimeout(() => {
-      if (!stopped) void informer.start();
-    }, 1_000);
-  });
-  await informer.start();
+  await nodeApi.watchPods({ onPod, onDelete });
 
   return {
     podIpFor: (namespace, name) => workerFor(namespace, name)?.podIP,
@@ -188,9 +137,9 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     runningPids: () => [...workers.values()].flatMap((worker) => worker.pids()),
     async stop() {
       stopped = true;
-      await informer.stop();
+      await nodeApi.stopWatching();
       await Promise.all([...workers.values()].map(removeWorker));
-      http.close();
+      nodeApi.close();
     },
   };
 }
