@@ -1,0 +1,210 @@
+// The controller image for real: `podman build --target controller` gives a single-layer scratch image (no
+// shell, USER 65532:65532, OCI labels, the raft/gossip/metrics/health ports); its sizes are recorded for the
+// bench; and it runs with runc on the host network against the sandbox as it would in a pod (read-only root, no
+// capabilities, in-cluster service-account files mounted where Kubernetes mounts them) and serves a pod: the
+// kubelet stand-in runs an annotated pod, the containerised controller pushes to its init container, and the
+// pod's token file holds a token Vault accepts.
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { createHttpClient } from "../../lib/runtime/index.ts";
+import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
+import { ApiCaller } from "../../sim/sandbox/provision.ts";
+import { controllerEnv, samplePod } from "../../sim/sandbox/workloads.ts";
+import { compiledBinary } from "../support/binaries.ts";
+import { startProcess, type TestProcess } from "../support/processes.ts";
+import { waitFor } from "../support/wait.ts";
+import { listTree } from "./support/build.ts";
+import { type ControllerSide, controllerSide, SAMPLE_ROLE } from "./support/controller-side.ts";
+import {
+  type BuiltImage,
+  buildImage,
+  imageTree,
+  inspectImage,
+  recordImageSizes,
+  removeContainersAndImages,
+} from "./support/image.ts";
+import { podmanEnv, ROOT, tool } from "./support/tools.ts";
+
+// Image builds, saves, a container start and a pod's life on a busy 2-core machine (bun ignores bunfig's timeout).
+setDefaultTimeout(300_000);
+
+const UID = 65532;
+/** Away from the sandbox's pods (127.7.1.x) and from other tests' controllers (127.0.2.x). */
+const CONTROLLER_IP = "127.7.200.1";
+const CONTAINER = `kubernetes-vault-controller-packaging-${process.pid}`;
+const SERVICE_ACCOUNT_IN_POD = "/var/run/secrets/kubernetes.io/serviceaccount";
+const VAULT_CA_IN_POD = "/etc/kubernetes-vault/vault-ca.crt";
+const RAFT_DIR_IN_POD = "/var/lib/kubernetes-vault";
+const NAMESPACE = "team-a";
+
+let image: BuiltImage | undefined;
+let sandbox: Sandbox | undefined;
+let controller: TestProcess | undefined;
+let vaultSide: ControllerSide | undefined;
+let dir = "";
+
+beforeAll(async () => {
+  tool("podman");
+  tool("runc");
+  podmanEnv();
+  image = await buildImage("controller");
+  dir = join(ROOT, ".state", "packaging", `controller-pod-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+});
+
+afterAll(async () => {
+  await controller?.stop();
+  await removeContainersAndImages([CONTAINER], image ? [image.id] : []);
+  vaultSide?.close();
+  await sandbox?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+// biome-ignore lint/suspicious/noExplicitAny: pod JSON as served by the API stand-in
+type Pod = any;
+
+describe("the controller image", () => {
+  test("is FROM scratch: one layer holding exactly the build's rootfs, no shell", async () => {
+    if (!image) throw new Error("the image was not built");
+    expect((await inspectImage(image.id)).RootFS.Layers).toHaveLength(1);
+    const files = await imageTree(image.id);
+    expect(files).toEqual(listTree(image.rootfs));
+    expect(files.filter((path) => /(^|\/)(sh|bash|ash|busybox)$/.test(path))).toEqual([]);
+    expect(files).toContain("controller");
+  });
+
+  test("runs as 65532:65532 with a /controller entrypoint, its ports and the OCI labels", async () => {
+    if (!image) throw new Error("the image was not built");
+    const inspection = await inspectImage(image.id);
+    expect(inspection.Config.User).toBe(`${UID}:${UID}`);
+    expect(inspection.Config.Entrypoint).toEqual(["/controller"]);
+    expect(Object.keys(inspection.Config.ExposedPorts).sort()).toEqual(
+      ["8080/tcp", "8081/tcp", "45678/tcp", "45678/udp", "45679/tcp"].sort(),
+    );
+    const labels = inspection.Config.Labels ?? {};
+    for (const name of ["title", "description", "source", "licenses", "version"])
+      expect(labels[`org.opencontainers.image.${name}`] ?? "").toMatch(/\S/);
+    expect(labels["org.opencontainers.image.title"]).toBe("kubernetes-vault-controller");
+  });
+
+  test("its sizes are recorded for the bench", async () => {
+    if (!image) throw new Error("the image was not built");
+    const sizes = await recordImageSizes("controller", image);
+    expect(sizes.gzipCompressedBytes).toBeLessThan(sizes.archiveBytes * 0.7);
+    expect(sizes.uncompressedBytes).toBeGreaterThan(sizes.gzipCompressedBytes);
+  });
+
+  test("on the host network (runc, read-only root) it serves a pod: the pod's init gets a token Vault accepts", async () => {
+    if (!image) throw new Error("the image was not built");
+    sandbox = await startSandbox({
+      dir: join(dir, "sandbox"),
+      podIpPrefix: "127.7.1",
+      initRestartBackoffMs: 500,
+    });
+    vaultSide = await controllerSide(sandbox);
+    const description = sandbox.description;
+    // Kubernetes projects the service-account files world-readable (defaultMode 0644); the sandbox keeps its
+    // token 0600 for root, which the image's user 65532 could not read.
+    const serviceAccountDir = join(dir, "serviceaccount");
+    mkdirSync(serviceAccountDir, { recursive: true });
+    for (const file of ["token", "ca.crt", "namespace"]) {
+      copyFileSync(join(description.kubernetes.serviceAccountDir, file), join(serviceAccountDir, file));
+      chmodSync(join(serviceAccountDir, file), 0o644);
+    }
+    const raftDir = join(dir, "raft");
+    mkdirSync(raftDir, { recursive: true });
+    chmodSync(raftDir, 0o777);
+    // What the controller's pod would get: downward-API values, the Secret's values, the ConfigMap, and the
+    // kubelet's KUBERNETES_SERVICE_HOST/PORT; files where Kubernetes mounts them.
+    const env: Record<string, string> = {
+      ...controllerEnv(description, 0, {
+        POD_IP: CONTROLLER_IP,
+        POD_NAME: "kubernetes-vault-7d9f8b6c5-x2x4q",
+        METRICS_LISTEN: `${CONTROLLER_IP}:8080`,
+        HEALTH_LISTEN: `${CONTROLLER_IP}:8081`,
+        VAULT_CACERT: VAULT_CA_IN_POD,
+        RAFT_DIR: RAFT_DIR_IN_POD,
+      }),
+    };
+    delete env.PATH;
+    delete env.SERVICE_ACCOUNT_DIR;
+    const envArgs = Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
+    controller = startProcess(
+      tool("podman"),
+      [
+        "--runtime",
+        "runc",
+        "run",
+        "--rm",
+        "--name",
+        CONTAINER,
+        "--network",
+        "host",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--security-opt",
+        "no-new-privileges",
+        "--volume",
+        `${serviceAccountDir}:${SERVICE_ACCOUNT_IN_POD}:ro`,
+        "--volume",
+        `${description.vault.caCert}:${VAULT_CA_IN_POD}:ro`,
+        "--volume",
+        `${raftDir}:${RAFT_DIR_IN_POD}`,
+        ...envArgs,
+        image.id,
+      ],
+      { env: podmanEnv(), logPath: join(dir, "controller.log") },
+    );
+    const health = createHttpClient({ keepAlive: false, timeoutMs: 5_000 });
+    try {
+      const outcome = await waitFor(
+        `the containerised controller to be ready (log: ${controller.logPath})`,
+        async () => {
+          if (controller?.exitCode() !== null) return "exited";
+          return (await health.fetch(`http://${CONTROLLER_IP}:8081/readyz`)).status === 200 && "ready";
+        },
+        150_000,
+      );
+      if (outcome === "exited") throw new Error(`the controller exited:\n${controller.output()}`);
+    } finally {
+      health.close();
+    }
+
+    const kube = new ApiCaller(description.kubernetes.server, sandbox.kube.caPem, {
+      authorization: `Bearer ${description.kubernetes.token}`,
+    });
+    const name = "packaging-app";
+    const pod = samplePod(description, {
+      namespace: NAMESPACE,
+      name,
+      role: SAMPLE_ROLE,
+      initCommand: [compiledBinary("init")],
+      timeout: "3m",
+    });
+    await kube.call("POST", `/api/v1/namespaces/${NAMESPACE}/pods`, pod);
+    const initState = (p: Pod) =>
+      (p?.status?.initContainerStatuses ?? []).find((s: Pod) => s.name === "vault-init")?.state;
+    const done: Pod = await waitFor(
+      `pod ${name}'s init container to finish (controller log: ${controller.logPath})`,
+      async () => {
+        const current: Pod = await kube.call("GET", `/api/v1/namespaces/${NAMESPACE}/pods/${name}`);
+        return initState(current)?.terminated ? current : undefined;
+      },
+      150_000,
+    );
+    expect(initState(done).terminated.exitCode).toBe(0);
+    expect(String(done.status.podIP)).toStartWith("127.7.1.");
+    const volume = sandbox.kubelet.volumeDirFor(NAMESPACE, name, "vault-token");
+    const file = JSON.parse(readFileSync(join(String(volume), "vault-token"), "utf8")) as {
+      clientToken: string;
+      accessor: string;
+    };
+    const self = await vaultSide.lookupSelf(file.clientToken);
+    expect(self.accessor).toBe(file.accessor);
+    expect(self.policies).toContain(SAMPLE_ROLE);
+    expect(controller.output()).not.toContain(file.clientToken);
+    expect(controller.output()).not.toContain(description.controller.vaultToken);
+  });
+});
