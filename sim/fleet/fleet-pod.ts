@@ -17,6 +17,7 @@ import { isJsonObject, type JsonObject } from "../kube/json.ts";
 import { ContainerConfigError, containerLaunch, mountRewriter } from "../kubelet/container-env.ts";
 import {
   type ContainerRecord,
+  enterCrashLoop,
   newRecord,
   type PodView,
   podStatusJson,
@@ -167,17 +168,13 @@ export class FleetPod {
         return false;
       }
       failures++;
-      const delayMs = Math.min(
-        this.deps.restartBackoffBaseMs * 2 ** (failures - 1),
-        this.deps.restartBackoffMaxMs,
+      const delayMs = enterCrashLoop(
+        record,
+        terminated,
+        failures,
+        { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
+        this,
       );
-      record.lastState = { terminated };
-      record.state = {
-        waiting: {
-          reason: "CrashLoopBackOff",
-          message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${record.name} pod=${this.name}_${this.namespace}(${this.uid})`,
-        },
-      };
       await this.report();
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       record.restartCount++;

@@ -16,7 +16,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../../lib/log/index.ts";
 import type { JsonObject } from "../kube/json.ts";
 import { IpPool } from "../kubelet/ip-pool.ts";
-import { openNodeApi } from "../kubelet/node-api.ts";
+import { nodeBaseEnv, openNodeApi } from "../kubelet/node-api.ts";
 import { FleetPod } from "./fleet-pod.ts";
 
 export const FLEET_NODE_NAME = "fleet-node";
@@ -56,17 +56,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
   const pods = new Map<string, FleetPod>();
   let stopped = false;
   const nodeApi = openNodeApi({ ...options, user: "fleet", log });
-  const serverUrl = new URL(options.server);
   const deps = {
     podsDir: path.resolve(options.podsDir),
     hostIP: "127.0.0.1",
     nodeName,
-    baseEnv: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      KUBERNETES_SERVICE_HOST: serverUrl.hostname.replace(/^\[|\]$/g, ""),
-      KUBERNETES_SERVICE_PORT: serverUrl.port || "443",
-      ...options.extraEnv,
-    },
+    baseEnv: nodeBaseEnv(options.server, options.extraEnv),
     restartBackoffBaseMs: options.restartBackoffBaseMs ?? 10_000,
     restartBackoffMaxMs: options.restartBackoffMaxMs ?? 300_000,
     report: nodeApi.patchStatus,

@@ -19,7 +19,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../../lib/log/index.ts";
 import type { JsonObject } from "../kube/json.ts";
 import { IpPool } from "./ip-pool.ts";
-import { openNodeApi } from "./node-api.ts";
+import { nodeBaseEnv, openNodeApi } from "./node-api.ts";
 import { PodWorker } from "./pod-worker.ts";
 
 export interface KubeletOptions {
@@ -63,7 +63,6 @@ const HOST_IP = "127.0.0.1";
 export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
   const log = options.logger ?? createLogger("warn", { component: "kubelet-sim" });
   const pool = new IpPool(options.podIpPrefix ?? "127.1");
-  const serverUrl = new URL(options.server);
   const workers = new Map<string, PodWorker>();
   let stopped = false;
 
@@ -73,12 +72,7 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     podsDir: path.resolve(options.logDir),
     hostIP: HOST_IP,
     nodeName: options.nodeName ?? "kube-sim-node",
-    baseEnv: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
-      KUBERNETES_SERVICE_HOST: serverUrl.hostname.replace(/^\[|\]$/g, ""),
-      KUBERNETES_SERVICE_PORT: serverUrl.port || "443",
-      ...options.extraEnv,
-    },
+    baseEnv: nodeBaseEnv(options.server, options.extraEnv),
     restartBackoffBaseMs: options.restartBackoffBaseMs ?? 10_000,
     restartBackoffMaxMs: options.restartBackoffMaxMs ?? 300_000,
     killGraceMs: options.killGraceMs ?? 2_000,

@@ -102,3 +102,14 @@ export function openNodeApi(options: NodeApiOptions): NodeApi {
     close: () => http.close(),
   };
 }
+
+/** What every container on a node sees besides its own env: PATH, the API server's service variables, extras. */
+export function nodeBaseEnv(server: string, extraEnv: Record<string, string> = {}): Record<string, string> {
+  const url = new URL(server);
+  return {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    KUBERNETES_SERVICE_HOST: url.hostname.replace(/^\[|\]$/g, ""),
+    KUBERNETES_SERVICE_PORT: url.port || "443",
+    ...extraEnv,
+  };
+}

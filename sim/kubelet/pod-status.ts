@@ -123,3 +123,25 @@ export function podStatusJson(view: PodView): JsonObject {
     qosClass: "BestEffort",
   };
 }
+
+/**
+ * A failed container enters CrashLoopBackOff: its failure becomes lastState and it waits base × 2^(failures-1),
+ * capped, as a real kubelet does. Returns that delay in ms.
+ */
+export function enterCrashLoop(
+  record: ContainerRecord,
+  terminated: Terminated,
+  failures: number,
+  backoff: { baseMs: number; maxMs: number },
+  pod: { name: string; namespace: string; uid: string },
+): number {
+  const delayMs = Math.min(backoff.baseMs * 2 ** (failures - 1), backoff.maxMs);
+  record.lastState = { terminated };
+  record.state = {
+    waiting: {
+      reason: "CrashLoopBackOff",
+      message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${record.name} pod=${pod.name}_${pod.namespace}(${pod.uid})`,
+    },
+  };
+  return delayMs;
+}

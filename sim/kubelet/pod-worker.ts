@@ -13,6 +13,7 @@ import { isJsonObject, type JsonObject } from "../kube/json.ts";
 import { ContainerConfigError, containerLaunch, mountRewriter } from "./container-env.ts";
 import {
   type ContainerRecord,
+  enterCrashLoop,
   newRecord,
   type PodView,
   podStatusJson,
@@ -172,17 +173,13 @@ export class PodWorker {
         return false;
       }
       failures++;
-      const delayMs = Math.min(
-        this.deps.restartBackoffBaseMs * 2 ** (failures - 1),
-        this.deps.restartBackoffMaxMs,
+      const delayMs = enterCrashLoop(
+        record,
+        terminated,
+        failures,
+        { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
+        this,
       );
-      record.lastState = { terminated };
-      record.state = {
-        waiting: {
-          reason: "CrashLoopBackOff",
-          message: `back-off ${Math.round(delayMs / 1000)}s restarting failed container=${record.name} pod=${this.name}_${this.namespace}(${this.uid})`,
-        },
-      };
       await this.report();
       await this.sleep(delayMs);
       if (this.abort.signal.aborted) return false;

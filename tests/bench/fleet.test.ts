@@ -34,6 +34,7 @@ beforeAll(async () => {
     token: sandbox.kube.token,
     podsDir: join(dir, "fleet-pods"),
     podIpPrefix: PREFIX,
+    restartBackoffBaseMs: 100,
   });
   controller = await openControllerSide(sandbox.description);
   kube = new ApiCaller(sandbox.kube.server, sandbox.kube.caPem, {
@@ -47,11 +48,21 @@ afterAll(async () => {
 });
 
 type Json = Record<string, unknown>;
+interface ContainerState {
+  running?: Json;
+  terminated?: { exitCode: number; reason: string };
+  waiting?: { reason: string };
+}
 interface PodJson {
   status?: {
     podIP?: string;
     phase?: string;
-    initContainerStatuses?: { name: string; state?: { running?: Json; terminated?: { exitCode: number } } }[];
+    initContainerStatuses?: {
+      name: string;
+      restartCount: number;
+      state?: ContainerState;
+      lastState?: ContainerState;
+    }[];
   };
 }
 
@@ -134,4 +145,26 @@ test("20 pods bound to the fleet node each get an init endpoint on their own add
   // The others still wait for their push.
   expect(initState(await getPod(podName(target + 1)))?.running).toBeDefined();
   expect(fleet.listeningCount()).toBe(PODS - 1);
+});
+
+test("an init that cannot start (invalid TIMEOUT) exits 2 like the executable and is restarted with back-off", async () => {
+  const manifest = podManifest("fleet-broken", {
+    sandbox: sandbox.description,
+    namespace: NAMESPACE,
+    role: "demo-app",
+    initCommand: ["/unused/in/the/fleet"],
+    nodeName: fleet.nodeName,
+    timeout: "soon",
+  });
+  await kube.call("POST", `/api/v1/namespaces/${NAMESPACE}/pods`, manifest);
+  const status = await waitFor("the broken init to be restarted after failing", async () => {
+    const init = (await getPod("fleet-broken")).status?.initContainerStatuses?.find(
+      (s) => s.name === INIT_CONTAINER,
+    );
+    return init && init.restartCount >= 1 && init.lastState?.terminated ? init : undefined;
+  });
+  expect(status.lastState?.terminated?.exitCode).toBe(2);
+  expect(status.lastState?.terminated?.reason).toBe("Error");
+  const log = readFileSync(String(fleet.logPathFor(NAMESPACE, "fleet-broken", INIT_CONTAINER)), "utf8");
+  expect(log).toContain("TIMEOUT");
 });
