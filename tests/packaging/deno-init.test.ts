@@ -1,4 +1,4 @@
-// The init program under Deno (`deno run -A cmd/init.ts`, the source as is, no build): serve() falls back to
+// The init program under Deno (`deno run cmd/init.ts` with net/env/read/write permissions, the source as is): serve() falls back to
 // node:https, and a push from the controller's own pusher over mutual TLS still ends in a token file that the
 // sandbox Vault accepts, with the secret_id's CIDR binding proving Deno called Vault from the pod IP.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -37,23 +37,28 @@ afterAll(async () => {
 test("deno run cmd/init.ts receives a push over mutual TLS and writes a token Vault accepts", async () => {
   if (!sandbox || !controller) throw new Error("the sandbox did not start");
   const tokenPath = join(dir, "pod", "vault-token");
-  init = startProcess(DENO, ["run", "-A", "cmd/init.ts"], {
-    cwd: ROOT,
-    logPath: join(dir, "init.log"),
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NO_COLOR: "1",
-      VAULT_ROLE_ID: sandbox.description.approles[SAMPLE_ROLE]?.roleId,
-      VAULT_ROLE_NAME: SAMPLE_ROLE,
-      POD_IP,
-      LISTEN_ADDRESS: `${POD_IP}:50000`,
-      VAULT_ADDR: sandbox.description.vault.addr,
-      CONTROLLER_CA_CERT: sandbox.description.pki.caCert,
-      TOKEN_PATH: tokenPath,
-      TIMEOUT: "3m",
+  // The narrowest permissions that work (no --allow-sys, --allow-run or --allow-ffi): what the README documents.
+  init = startProcess(
+    DENO,
+    ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-write", "cmd/init.ts"],
+    {
+      cwd: ROOT,
+      logPath: join(dir, "init.log"),
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        NO_COLOR: "1",
+        VAULT_ROLE_ID: sandbox.description.approles[SAMPLE_ROLE]?.roleId,
+        VAULT_ROLE_NAME: SAMPLE_ROLE,
+        POD_IP,
+        LISTEN_ADDRESS: `${POD_IP}:50000`,
+        VAULT_ADDR: sandbox.description.vault.addr,
+        CONTROLLER_CA_CERT: sandbox.description.pki.caCert,
+        TOKEN_PATH: tokenPath,
+        TIMEOUT: "3m",
+      },
     },
-  });
+  );
   await init.waitForOutput("waiting for the controller's push", 150_000);
 
   const outcome = await controller.pushTo(POD_IP);

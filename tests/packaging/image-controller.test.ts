@@ -5,15 +5,11 @@
 // kubelet stand-in runs an annotated pod, the containerised controller pushes to its init container, and the
 // pod's token file holds a token Vault accepts.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { createHttpClient } from "../../lib/runtime/index.ts";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
-import { ApiCaller } from "../../sim/sandbox/provision.ts";
-import { controllerEnv, samplePod } from "../../sim/sandbox/workloads.ts";
-import { compiledBinary } from "../support/binaries.ts";
+import { controllerEnv } from "../../sim/sandbox/workloads.ts";
 import { startProcess, type TestProcess } from "../support/processes.ts";
-import { waitFor } from "../support/wait.ts";
 import { listTree } from "./support/build.ts";
 import { type ControllerSide, controllerSide, SAMPLE_ROLE } from "./support/controller-side.ts";
 import {
@@ -24,6 +20,7 @@ import {
   recordImageSizes,
   removeContainersAndImages,
 } from "./support/image.ts";
+import { servePod, waitUntilReady } from "./support/served-pod.ts";
 import { podmanEnv, ROOT, tool } from "./support/tools.ts";
 
 // Image builds, saves, a container start and a pod's life on a busy 2-core machine (bun ignores bunfig's timeout).
@@ -60,9 +57,6 @@ afterAll(async () => {
   await sandbox?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-// biome-ignore lint/suspicious/noExplicitAny: pod JSON as served by the API stand-in
-type Pod = any;
 
 describe("the controller image", () => {
   test("is FROM scratch: one layer holding exactly the build's rootfs, no shell", async () => {
@@ -157,50 +151,11 @@ describe("the controller image", () => {
       ],
       { env: podmanEnv(), logPath: join(dir, "controller.log") },
     );
-    const health = createHttpClient({ keepAlive: false, timeoutMs: 5_000 });
-    try {
-      const outcome = await waitFor(
-        `the containerised controller to be ready (log: ${controller.logPath})`,
-        async () => {
-          if (controller?.exitCode() !== null) return "exited";
-          return (await health.fetch(`http://${CONTROLLER_IP}:8081/readyz`)).status === 200 && "ready";
-        },
-        150_000,
-      );
-      if (outcome === "exited") throw new Error(`the controller exited:\n${controller.output()}`);
-    } finally {
-      health.close();
-    }
-
-    const kube = new ApiCaller(description.kubernetes.server, sandbox.kube.caPem, {
-      authorization: `Bearer ${description.kubernetes.token}`,
-    });
-    const name = "packaging-app";
-    const pod = samplePod(description, {
-      namespace: NAMESPACE,
-      name,
-      role: SAMPLE_ROLE,
-      initCommand: [compiledBinary("init")],
-      timeout: "3m",
-    });
-    await kube.call("POST", `/api/v1/namespaces/${NAMESPACE}/pods`, pod);
-    const initState = (p: Pod) =>
-      (p?.status?.initContainerStatuses ?? []).find((s: Pod) => s.name === "vault-init")?.state;
-    const done: Pod = await waitFor(
-      `pod ${name}'s init container to finish (controller log: ${controller.logPath})`,
-      async () => {
-        const current: Pod = await kube.call("GET", `/api/v1/namespaces/${NAMESPACE}/pods/${name}`);
-        return initState(current)?.terminated ? current : undefined;
-      },
-      150_000,
-    );
-    expect(initState(done).terminated.exitCode).toBe(0);
-    expect(String(done.status.podIP)).toStartWith("127.7.1.");
-    const volume = sandbox.kubelet.volumeDirFor(NAMESPACE, name, "vault-token");
-    const file = JSON.parse(readFileSync(join(String(volume), "vault-token"), "utf8")) as {
-      clientToken: string;
-      accessor: string;
-    };
+    await waitUntilReady(controller, `http://${CONTROLLER_IP}:8081/readyz`);
+    const served = await servePod(sandbox, NAMESPACE, "packaging-app", controller.logPath);
+    expect(served.initExitCode).toBe(0);
+    expect(served.podIp).toStartWith("127.7.1.");
+    const file = served.token;
     const self = await vaultSide.lookupSelf(file.clientToken);
     expect(self.accessor).toBe(file.accessor);
     expect(self.policies).toContain(SAMPLE_ROLE);
