@@ -44,12 +44,13 @@ export const BACKEND_FACTORIES: Record<string, BackendFactory> = {
 export function createVaultApp(options: VaultAppOptions = {}): VaultApp {
   const clock = options.clock ?? createSimClock();
   const ids = createIdSource(options.random ?? cryptoRandom);
+  const stats = new SimStats();
   const context: SimContext = {
     clock,
     ids,
-    tokens: new TokenStore(clock, ids),
+    tokens: new TokenStore(clock, ids, (id) => stats.secretIssued("token", id)),
     policies: new PolicyStore(),
-    stats: new SimStats(),
+    stats,
     mounts: new Map(),
     seal: { sealed: false },
   };

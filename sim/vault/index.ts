@@ -5,7 +5,8 @@
  * gives the same server as a Hono app without sockets. Paths, status codes and JSON shapes follow Vault's API docs
  * (the endpoint list is in sim/vault/README.md). Hooks for tests and chaos: `clock.advance(ms)` (all TTLs),
  * `setOnline(false|true)` (refuse connections, keep state and port), `setSealed(true|false)` (503 "Vault is sealed"),
- * `stats` (secret_ids minted and logins per role, a request log without secrets).
+ * `stats` (secret_ids minted and logins per role, mint records by accessor, a request log without secrets, and
+ * `onSecretIssued` for leak checks).
  *
  * What it does NOT do (like controller-runtime's fake client, it says so):
  * - No storage, unseal API, HA, replication or namespaces: state lives in memory and dies with the process;
@@ -42,7 +43,7 @@ import type { SimStats } from "./core/stats.ts";
 
 export { createVaultApp, type VaultApp, type VaultEnv } from "./app.ts";
 export { createSimClock, type SimClock } from "./core/clock.ts";
-export type { RequestRecord, SimStats } from "./core/stats.ts";
+export type { IssuedSecretKind, MintRecord, RequestRecord, SimStats } from "./core/stats.ts";
 
 export interface VaultSimOptions {
   hostname?: string;

@@ -94,7 +94,15 @@ export function secretIdRoutes(state: AppRoleState, context: SimContext): Route[
       lastUpdatedTime: now,
     };
     state.addSecret(entry);
-    stats.countSecretIdMinted(role.name);
+    stats.countSecretIdMinted(role.name, {
+      at: now,
+      accessor: entry.accessor,
+      metadata: { ...entry.metadata },
+      cidrList: [...entry.cidrList],
+      numUses: entry.numUses,
+      ttl: entry.ttl,
+    });
+    stats.secretIssued("secret-id", entry.secretId);
     return {
       data: {
         secret_id: entry.secretId,

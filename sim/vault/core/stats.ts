@@ -1,6 +1,10 @@
 /**
  * Counters and a request log for tests and chaos scenarios ("no secret_id was minted for role x"). The log holds
- * method, path, status and source address only: never a token, secret_id or body.
+ * method, path, status and source address only: never a token, secret_id or body. Minted secret_ids are recorded by
+ * accessor, metadata and cidr_list (what the controller asked for), never by value.
+ *
+ * Leak checks ("no secret ever appears in a log") need the secret values themselves: `onSecretIssued(listener)`
+ * hands each token id and secret_id to the listener as it is created. SimStats keeps none of them.
  */
 export interface RequestRecord {
   at: number;
@@ -11,7 +15,23 @@ export interface RequestRecord {
   wrapped: boolean;
 }
 
+/** A minted secret_id as the minting request shaped it: no secret value. */
+export interface MintRecord {
+  at: number;
+  role: string;
+  accessor: string;
+  metadata: Record<string, string>;
+  cidrList: string[];
+  numUses: number;
+  ttl: number;
+}
+
+export type IssuedSecretKind = "token" | "secret-id";
+export type SecretIssuedListener = (kind: IssuedSecretKind, value: string) => void;
+
 export class SimStats {
+  private readonly mints: MintRecord[] = [];
+  private readonly secretListeners = new Set<SecretIssuedListener>();
   readonly requests: RequestRecord[] = [];
   private readonly minted = new Map<string, number>();
   private readonly loginCounts = new Map<string, number>();
@@ -24,8 +44,27 @@ export class SimStats {
       this.requests.splice(0, this.requests.length - SimStats.MAX_RECORDS);
   }
 
-  countSecretIdMinted(role: string): void {
+  countSecretIdMinted(role: string, record?: Omit<MintRecord, "role">): void {
     this.minted.set(role, (this.minted.get(role) ?? 0) + 1);
+    if (!record) return;
+    this.mints.push({ ...record, role });
+    if (this.mints.length > SimStats.MAX_RECORDS)
+      this.mints.splice(0, this.mints.length - SimStats.MAX_RECORDS);
+  }
+
+  /** The most recent minted secret_ids (capped like the request log), optionally of one role. */
+  mintedSecretIds(role?: string): MintRecord[] {
+    return role === undefined ? [...this.mints] : this.mints.filter((record) => record.role === role);
+  }
+
+  /** Calls `listener` with every token id and secret_id created from now on; returns the unsubscribe function. */
+  onSecretIssued(listener: SecretIssuedListener): () => void {
+    this.secretListeners.add(listener);
+    return () => this.secretListeners.delete(listener);
+  }
+
+  secretIssued(kind: IssuedSecretKind, value: string): void {
+    for (const listener of this.secretListeners) listener(kind, value);
   }
 
   countLogin(role: string): void {

@@ -48,6 +48,8 @@ export class TokenStore {
   constructor(
     private readonly clock: SimClock,
     private readonly ids: IdSource,
+    /** Sees every new token id (the stats' leak-check hook); keeps nothing. */
+    private readonly onCreated: (id: string) => void = () => {},
   ) {}
 
   create(input: NewToken): TokenEntry {
@@ -86,6 +88,7 @@ export class TokenStore {
     };
     this.byId.set(entry.id, entry);
     this.idByAccessor.set(entry.accessor, entry.id);
+    this.onCreated(entry.id);
     if (entry.parent) {
       const siblings = this.children.get(entry.parent) ?? new Set<string>();
       siblings.add(entry.id);
