@@ -21,6 +21,12 @@ export const DEFAULT_WORKERS = 16;
 /** SIGTERM budget for in-flight pushes: well inside Kubernetes' 30 s terminationGracePeriodSeconds. */
 export const SHUTDOWN_DRAIN_MS = 10_000;
 
+/**
+ * An init container that runs but does not listen yet is normal for its first moments (process start, TLS key
+ * generation); only after this long does the pod get a VaultPushFailed event saying nothing listens.
+ */
+export const INIT_LISTEN_GRACE_MS = 10_000;
+
 /** One push attempt: the init answers after an unwrap + login against Vault, which takes well under a second. */
 export const PUSH_TIMEOUT_MS = 15_000;
 /** The init's confirmation is a tiny JSON object; anything bigger is not an init container. */

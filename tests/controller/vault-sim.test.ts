@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { parseAllowList } from "../../lib/config/index.ts";
 import {
@@ -201,7 +202,11 @@ describe("controller against the Vault stand-in and a real init container", () =
     expect(events.filter((e) => e.uid === "served").map((e) => e.reason)).toEqual(["VaultTokenDelivered"]);
     expect(vault.stats.secretIdsMinted("demo-app")).toBe(1);
 
-    // A role the allow-list grants but the controller's Vault policy does not: Vault's own 403 on the pod.
+    // A role the allow-list grants but the controller's Vault policy does not: Vault's own 403 on the pod. The
+    // controller mints only for an init that accepts connections, so something must listen at the pod's address.
+    const deniedPodPort = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => deniedPodPort.listen(INIT_PORT, "127.6.0.11", resolve));
+    cleanups.push(() => void deniedPodPort.close());
     emit("add", pod("denied-by-vault", "team-a", "unlisted-app", "127.6.0.11"));
     const vaultSaid = await waitFor("Vault's refusal event", () =>
       events.find((e) => e.uid === "denied-by-vault" && e.reason === "VaultSecretIdDenied"),

@@ -8,6 +8,7 @@
  * - A fresh connection per push: pod IPs are reused by later pods, so a kept-alive socket could reach the wrong one.
  * - Success is a 2xx WITH a valid PushConfirmation body, nothing less (the original accepted any status).
  * - Failure reasons are short texts for events; they never contain the wrapping token.
+ * - `listening()` is a plain TCP connect, asked before minting (see listening-probe.ts).
  */
 import * as v from "valibot";
 import {
@@ -21,6 +22,7 @@ import {
 import { createHttpClient, HttpClientError } from "../../runtime/index.ts";
 import { PUSH_MAX_RESPONSE_BYTES, PUSH_TIMEOUT_MS } from "../defaults.ts";
 import type { Pusher, PushOutcome } from "../reconcile/index.ts";
+import { isListening } from "./listening-probe.ts";
 
 export interface ClientIdentity {
   certPem: string;
@@ -72,8 +74,13 @@ function readAnswer(status: number, body: unknown): PushOutcome {
   }
 }
 
+/** A connect on loopback or a pod network answers in milliseconds; more means the address is black-holed. */
+const LISTENING_PROBE_TIMEOUT_MS = 3_000;
+
 export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
   return {
+    listening: (podIp, signal) =>
+      isListening(podIp, options.initPort ?? INIT_PORT, LISTENING_PROBE_TIMEOUT_MS, signal),
     async push(podIp, request, signal) {
       // createHttpClient only listens for a later abort; an already-aborted signal must stop here.
       if (signal.aborted)

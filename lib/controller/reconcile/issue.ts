@@ -9,9 +9,12 @@
  *   Both retry with back-off: a policy fix in Vault changes nothing the informer would see.
  * - A failed push emits VaultPushFailed with the reason; it is retried with a fresh secret_id unless the init's answer
  *   says retrying cannot help (TerminalError).
+ * - Before anything is committed or minted, the init must accept connections (`pusher.listening`): until it does,
+ *   the attempt throws for a retry with back-off, silently during INIT_LISTEN_GRACE_MS, then with VaultPushFailed.
  * - The wrapping token lives only in this function's locals and the push body.
  */
 import { encodeVaultCAs, type PushRequest } from "../../push/index.ts";
+import { INIT_LISTEN_GRACE_MS } from "../defaults.ts";
 import { LedgerConflictError } from "../ledger/index.ts";
 import { errorMessage, TerminalError } from "../support/errors.ts";
 import type { ReconcileDeps } from "./deps.ts";
@@ -96,9 +99,24 @@ async function push(
   }
 }
 
+async function requireListening(deps: ReconcileDeps, target: IssueTarget): Promise<void> {
+  if (!deps.pusher.listening) return;
+  const answer = await deps.pusher.listening(target.podIp, deps.leader.leadershipSignal());
+  if (answer.listening) return;
+  const waitedMs = deps.clock.now() - target.seenRunningAt;
+  if (waitedMs >= INIT_LISTEN_GRACE_MS)
+    deps.events.record(
+      target.ref,
+      "VaultPushFailed",
+      `init container "${target.initContainer}" has been running for ${Math.round(waitedMs / 1000)} s but ${answer.reason}; check its LISTEN_ADDRESS and logs. Retrying`,
+    );
+  throw new Error(`pod ${target.ref.namespace}/${target.ref.name}: init not listening yet: ${answer.reason}`);
+}
+
 export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<IssueResult> {
   const { ref, role, restartCount } = target;
   const { ledger, clock } = deps;
+  await requireListening(deps, target);
   try {
     await ledger.beginIssuing({ ...ref, role, restartCount, at: clock.now() });
   } catch (error) {

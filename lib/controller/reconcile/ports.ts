@@ -59,6 +59,14 @@ export type PushOutcome =
 
 export interface Pusher {
   push(podIp: string, request: PushRequest, signal: AbortSignal): Promise<PushOutcome>;
+  /**
+   * Whether the init container accepts connections yet. Asked before minting, so the start-up race (process
+   * running, port not yet open) costs no secret_id. Optional: without it, every attempt mints and pushes.
+   */
+  listening?(
+    podIp: string,
+    signal: AbortSignal,
+  ): Promise<{ listening: true } | { listening: false; reason: string }>;
 }
 
 export interface ReconcileMetrics {
