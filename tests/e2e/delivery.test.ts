@@ -1,0 +1,308 @@
+/**
+ * Issue 4's end-to-end tests in one sandbox with one compiled controller: delivery and its evidence in Vault,
+ * 100 pods, refusals (allow-list and Vault's 403), an init restart, revocation on delete, watch cuts and 410s, a
+ * Vault outage, then SIGTERM, and finally no minted value in any captured log.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { SANDBOX_ALLOW_LIST } from "../../sim/sandbox/provision.ts";
+import { killAllStarted } from "../support/processes.ts";
+import { waitFor } from "../support/wait.ts";
+import { type Harness, type Json, leaks, removeHarnessDir, startHarness, type TokenFile } from "./support.ts";
+
+setDefaultTimeout(180_000);
+
+let harness: Harness;
+let failed = false;
+
+/** A third namespace beside the sandbox's team-a and team-b, allowed for one service account only. */
+const ALLOW_LIST = `${SANDBOX_ALLOW_LIST}team-d/batch-runner: demo-batch\n`;
+
+beforeAll(async () => {
+  harness = await startHarness({
+    name: "delivery",
+    podIpPrefix: "127.41",
+    controllerIp: "127.0.41.1",
+    controllerEnv: { ALLOWED_ROLES: ALLOW_LIST },
+  });
+  await harness.kube.call("POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "team-d" },
+  });
+  await harness.startController();
+});
+
+afterAll(async () => {
+  await harness?.stop();
+  killAllStarted();
+  removeHarnessDir(harness, failed);
+});
+
+function uidOf(pod: Json): string {
+  return String((pod.metadata as Json).uid);
+}
+
+async function podIpOf(namespace: string, name: string): Promise<string> {
+  return waitFor(`pod IP of ${namespace}/${name}`, async () => {
+    const pod = await harness.getPod(namespace, name);
+    return (pod.status as Json | undefined)?.podIP as string | undefined;
+  });
+}
+
+function mintsFor(uid: string) {
+  return harness.sandbox.vault.stats.mintedSecretIds().filter((mint) => mint.metadata.uid === uid);
+}
+
+/** Runs `body`, remembering a failure so the harness directory (logs) is kept for reading. */
+function check(name: string, body: () => Promise<void>) {
+  test(name, async () => {
+    try {
+      await body();
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
+  });
+}
+
+async function expectServed(namespace: string, name: string): Promise<TokenFile> {
+  const token = await harness.waitForToken(namespace, name);
+  await harness.waitForEvent(namespace, name, "VaultTokenDelivered");
+  return token;
+}
+
+describe("the compiled controller in the sandbox", () => {
+  check(
+    "a pod gets its token file, Vault accepts the token, and the secret_id was bound to the pod",
+    async () => {
+      const pod = await harness.createPod("team-a", "single", "demo-app", { serviceAccount: "web" });
+      const uid = uidOf(pod);
+      const token = await expectServed("team-a", "single");
+      const podIp = await podIpOf("team-a", "single");
+
+      expect(token.vaultAddr).toBe(harness.sandbox.description.vault.addr);
+      const lookup = await harness.lookupSelf(token.clientToken);
+      expect(lookup).toMatchObject({ ok: true });
+      if (lookup.ok) {
+        expect(lookup.data.policies).toContain("demo-app");
+        expect(lookup.data.accessor).toBe(token.accessor);
+        expect(lookup.data.meta).toMatchObject({
+          role_name: "demo-app",
+          namespace: "team-a",
+          pod: "single",
+          uid,
+          serviceAccount: "web",
+        });
+      }
+      const delivered = await harness.waitForEvent("team-a", "single", "VaultTokenDelivered");
+      expect(delivered.type).toBe("Normal");
+      expect(delivered.involvedObject.uid).toBe(uid);
+
+      const mints = mintsFor(uid);
+      expect(mints).toHaveLength(1);
+      expect(mints[0]).toMatchObject({
+        role: "demo-app",
+        metadata: { namespace: "team-a", pod: "single", uid, serviceAccount: "web" },
+        cidrList: [`${podIp}/32`],
+        numUses: 1,
+      });
+      // num_uses 1, spent by the init's login: the secret_id no longer exists in Vault.
+      await expect(
+        harness.vaultRoot.call("POST", "auth/approle/role/demo-app/secret-id-accessor/lookup", {
+          secret_id_accessor: mints[0]?.accessor ?? "",
+        }),
+      ).rejects.toThrow(/-> 404/);
+    },
+  );
+
+  check("100 pods across 3 namespaces are all served, with exactly one secret_id each", async () => {
+    const pods = Array.from({ length: 100 }, (_, i) => {
+      const team = i % 3;
+      if (team === 0) return { namespace: "team-a", name: `many-${i}`, role: "demo-app", sa: "default" };
+      if (team === 1) return { namespace: "team-b", name: `many-${i}`, role: "demo-batch", sa: "default" };
+      return { namespace: "team-d", name: `many-${i}`, role: "demo-batch", sa: "batch-runner" };
+    });
+    const uids = new Map<string, string>();
+    // Created in waves: 100 compiled inits starting at once would only measure this 2-core machine's scheduler.
+    const WAVE = 25;
+    for (let start = 0; start < pods.length; start += WAVE) {
+      const wave = pods.slice(start, start + WAVE);
+      const created = await Promise.all(
+        wave.map((p) => harness.createPod(p.namespace, p.name, p.role, { serviceAccount: p.sa })),
+      );
+      created.forEach((pod, i) => {
+        const p = wave[i];
+        if (p) uids.set(`${p.namespace}/${p.name}`, uidOf(pod));
+      });
+      await Promise.all(wave.map((p) => harness.waitForToken(p.namespace, p.name, 120_000)));
+    }
+    for (const namespace of ["team-a", "team-b", "team-d"]) {
+      const delivered = await waitFor(`VaultTokenDelivered on every pod of ${namespace}`, async () => {
+        const events = await harness.events(namespace);
+        const served = new Set(
+          events.filter((e) => e.reason === "VaultTokenDelivered").map((e) => e.involvedObject.name),
+        );
+        const expected = pods.filter((p) => p.namespace === namespace).map((p) => p.name);
+        return expected.every((name) => served.has(name)) ? expected.length : undefined;
+      });
+      expect(delivered).toBeGreaterThanOrEqual(33);
+    }
+    for (const p of pods) {
+      const minted = mintsFor(uids.get(`${p.namespace}/${p.name}`) ?? "");
+      expect({ pod: `${p.namespace}/${p.name}`, minted: minted.length }).toEqual({
+        pod: `${p.namespace}/${p.name}`,
+        minted: 1,
+      });
+      expect(minted[0]?.metadata.serviceAccount).toBe(p.sa);
+    }
+  });
+
+  check("a role the allow-list refuses: a Warning naming the setting, and no secret_id minted", async () => {
+    const pod = await harness.createPod("team-c", "refused", "demo-app");
+    const event = await harness.waitForEvent("team-c", "refused", "VaultRoleNotAllowed");
+    expect(event.type).toBe("Warning");
+    expect(event.message).toContain("ALLOWED_ROLES");
+    expect(event.message).toContain('"demo-app"');
+    expect(event.message).toContain("team-c");
+    // A pod created afterwards is served, so the controller has long since decided about the refused one.
+    await harness.createPod("team-a", "after-refused", "demo-app");
+    await expectServed("team-a", "after-refused");
+    expect(mintsFor(uidOf(pod))).toHaveLength(0);
+    expect(harness.sandbox.vault.stats.mintedSecretIds().some((m) => m.metadata.namespace === "team-c")).toBe(
+      false,
+    );
+  });
+
+  check("a role the controller's Vault policy lacks: a Warning carrying Vault's 403 message", async () => {
+    const pod = await harness.createPod("team-a", "unlisted", "unlisted-app");
+    const event = await harness.waitForEvent("team-a", "unlisted", "VaultSecretIdDenied");
+    expect(event.type).toBe("Warning");
+    expect(event.message).toContain("HTTP 403");
+    expect(event.message).toContain("permission denied");
+    expect(event.message).toContain("auth/approle/role/unlisted-app/secret-id");
+    expect(mintsFor(uidOf(pod))).toHaveLength(0);
+    const volume = harness.sandbox.kubelet.volumeDirFor("team-a", "unlisted", "vault-token");
+    expect(volume).toBeDefined();
+    expect(existsSync(join(volume ?? "", "vault-token"))).toBe(false);
+  });
+
+  check("an init container that restarts gets a new issuance for its new run", async () => {
+    // The real init, wrapped so that its first run exits 1 after writing the token: the kubelet restarts it.
+    const marker = join(harness.dir, "restart-once.marker");
+    const wrapper = join(harness.dir, "init-fails-once.sh");
+    writeFileSync(
+      wrapper,
+      `#!/bin/sh\n"${harness.initBinary}" || exit $?\nif [ ! -e "${marker}" ]; then : > "${marker}"; exit 1; fi\n`,
+      { mode: 0o755 },
+    );
+    const pod = await harness.createPod("team-b", "restarts", "demo-app", { initCommand: [wrapper] });
+    const uid = uidOf(pod);
+    const first = await harness.waitForToken("team-b", "restarts");
+    const restarted = await waitFor("the init container's second run to finish", async () => {
+      const status = (await harness.getPod("team-b", "restarts")).status as Json | undefined;
+      const init = (status?.initContainerStatuses as Json[] | undefined)?.[0];
+      const terminated = (init?.state as Json | undefined)?.terminated as Json | undefined;
+      return init?.restartCount === 1 && terminated?.exitCode === 0 ? init : undefined;
+    });
+    expect(restarted.restartCount).toBe(1);
+    const second = await harness.waitForToken("team-b", "restarts");
+    expect(second.clientToken).not.toBe(first.clientToken);
+    expect(mintsFor(uid)).toHaveLength(2);
+    expect(await harness.lookupSelf(second.clientToken)).toMatchObject({ ok: true });
+    const delivered = await waitFor("two deliveries recorded on the pod", async () => {
+      const events = (await harness.events("team-b", "restarts")).filter(
+        (e) => e.reason === "VaultTokenDelivered",
+      );
+      const messages = events.map((e) => e.message).join("\n");
+      return messages.includes("init restart 0") && messages.includes("init restart 1") ? events : undefined;
+    });
+    expect(delivered.length).toBe(2);
+  });
+
+  check("deleting a served pod revokes its token", async () => {
+    await harness.createPod("team-a", "deleted", "demo-app");
+    const token = await expectServed("team-a", "deleted");
+    expect(await harness.lookupSelf(token.clientToken)).toMatchObject({ ok: true });
+    await harness.deletePod("team-a", "deleted");
+    const refused = await waitFor("Vault to refuse the deleted pod's token", async () => {
+      const lookup = await harness.lookupSelf(token.clientToken);
+      return lookup.ok ? undefined : lookup;
+    });
+    expect(refused).toEqual({ ok: false, status: 403 });
+    await harness.waitForEvent("team-a", "deleted", "VaultTokenRevoked");
+  });
+
+  check("a cut watch and a forced 410: every pod created around them is served", async () => {
+    const names: string[] = [];
+    const create = async (count: number, label: string) => {
+      const batch = Array.from({ length: count }, (_, i) => `${label}-${i}`);
+      names.push(...batch);
+      await Promise.all(batch.map((name) => harness.createPod("team-a", name, "demo-app")));
+    };
+    await create(3, "before-cut");
+    harness.sandbox.kube.cutWatches();
+    await create(3, "after-cut");
+    harness.sandbox.kube.compactAll();
+    harness.sandbox.kube.cutWatches();
+    await create(3, "after-410");
+    harness.sandbox.kube.compactAll();
+    await create(3, "after-second-410");
+    for (const name of names) await expectServed("team-a", name);
+    expect(names).toHaveLength(12);
+    expect(harness.controller().exitCode()).toBeNull();
+  });
+
+  check(
+    "Vault stopped for 10 s: every pod is served once it is back, and the controller keeps running",
+    async () => {
+      const controller = harness.controller();
+      await harness.sandbox.vault.setOnline(false);
+      const stoppedAt = Date.now();
+      const names = Array.from({ length: 5 }, (_, i) => `outage-${i}`);
+      try {
+        await Promise.all(names.map((name) => harness.createPod("team-b", name, "demo-batch")));
+        // The outage lasts 10 s, and it must have been felt: every pod was refused at least once.
+        for (const name of names) {
+          const event = await harness.waitForEvent("team-b", name, "VaultUnavailable");
+          expect(event.type).toBe("Warning");
+        }
+        await waitFor("the 10 s outage to elapse", () => Date.now() - stoppedAt >= 10_000, 30_000, 100);
+        expect(controller.exitCode()).toBeNull();
+      } finally {
+        await harness.sandbox.vault.setOnline(true);
+      }
+      for (const name of names) await expectServed("team-b", name);
+      expect(controller.exitCode()).toBeNull();
+      expect(controller.pid).toBe(harness.controller().pid);
+    },
+  );
+
+  check("SIGTERM: the controller stops and exits 0 within the shutdown bound", async () => {
+    const controller = harness.controller();
+    const signalledAt = Date.now();
+    controller.signal("SIGTERM");
+    const code = await Promise.race([
+      controller.exited(),
+      new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), 20_000)),
+    ]);
+    expect(code).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(20_000);
+    expect(controller.output()).toContain('"msg":"stopped"');
+  });
+
+  check("no minted value appears in any captured log", async () => {
+    const files = harness.logFiles();
+    // Every test above left logs: the controller's and at least one per pod.
+    expect(files.length).toBeGreaterThan(100);
+    const secrets = harness.issued;
+    // Tokens, wrapping tokens and secret_ids: at least three values per served pod.
+    expect(secrets.size).toBeGreaterThan(300);
+    expect(leaks(files, secrets)).toEqual([]);
+    // The check itself can fail: a log holding one of those values is reported.
+    const canary = join(harness.dir, "canary.log");
+    writeFileSync(canary, `{"msg":"oops","token":"${[...secrets][secrets.size - 1]}"}\n`);
+    expect(leaks([canary], secrets)).toHaveLength(1);
+  });
+});
