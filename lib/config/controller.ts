@@ -28,6 +28,7 @@ import {
 import { durationSeconds } from "./duration.ts";
 import { ConfigError } from "./errors.ts";
 import { accept, type Env, field, parseFields, refuse } from "./fields.ts";
+import { type RaftPeer, raftPeer, raftPeerProblems } from "./raft-peers.ts";
 import { type AllowListSource, allowListSource, isSet, pairProblems } from "./rules.ts";
 
 export type { AllowListSource } from "./rules.ts";
@@ -95,6 +96,8 @@ const controllerShape = {
   METRICS_LISTEN: field(listenAddress),
   HEALTH_LISTEN: field(listenAddress),
   RAFT_PORT: field(port, { default: CONTROLLER_DEFAULTS.raftPort }),
+  /** Static replica list (name=host:port,...); empty = a single replica unless peers are discovered. */
+  RAFT_PEERS: field(commaList(raftPeer), { default: [] }),
   GOSSIP_PORT: field(port, { default: CONTROLLER_DEFAULTS.gossipPort }),
   INIT_PORT: field(port, { default: CONTROLLER_DEFAULTS.initPort }),
   POD_IP: field(ipAddress, {
@@ -150,6 +153,8 @@ export interface ControllerConfig {
   metricsListen: ListenAddress;
   healthListen: ListenAddress;
   raftPort: number;
+  /** RAFT_PEERS: the replicas named statically (possibly including this one). */
+  raftPeers: RaftPeer[];
   gossipPort: number;
   initPort: number;
   podIp: string;
@@ -205,6 +210,7 @@ export function loadControllerConfig(env: Env): ControllerConfig {
       fix: "give the health probes and the metrics endpoint different ports",
     });
   const allowList = allowListSource(values.ALLOWED_ROLES, values.ALLOWED_ROLES_FILE, problems);
+  problems.push(...raftPeerProblems(values.RAFT_PEERS ?? []));
   if (problems.length > 0) throw new ConfigError(problems, "controller configuration");
   // Every required field parsed, or a problem would have been thrown above.
   const ok = values as Required<typeof values>;
@@ -238,6 +244,7 @@ export function loadControllerConfig(env: Env): ControllerConfig {
     metricsListen,
     healthListen,
     raftPort: ok.RAFT_PORT,
+    raftPeers: ok.RAFT_PEERS,
     gossipPort: ok.GOSSIP_PORT,
     initPort: ok.INIT_PORT,
     podIp: ok.POD_IP,

@@ -8,3 +8,4 @@ export * from "./errors.ts";
 export * from "./fields.ts";
 export * from "./files.ts";
 export * from "./init.ts";
+export * from "./raft-peers.ts";

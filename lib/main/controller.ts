@@ -34,7 +34,7 @@ import {
   podSourceOf,
 } from "../kube/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
-import { createControllerMetrics } from "../metrics/index.ts";
+import { type ControllerMetricsRecorder, createControllerMetrics } from "../metrics/index.ts";
 import type { RunningServer } from "../runtime/index.ts";
 import {
   cachesSyncedCheck,
@@ -44,7 +44,8 @@ import {
   vaultTokenCheck,
 } from "../server/index.ts";
 import { openVaultClient, type VaultClient } from "../vault/index.ts";
-import { type Coordination, singleReplicaCoordination } from "./coordination.ts";
+import type { Coordination } from "./coordination.ts";
+import { defaultCoordination } from "./default-coordination.ts";
 import { describeStartupError, EXIT_OK } from "./startup-error.ts";
 
 /** How often gauges that describe a moving quantity (token TTL, queue depth) are refreshed. */
@@ -61,6 +62,7 @@ export interface CoordinationContext {
   config: ControllerConfig;
   log: Logger;
   vault: VaultClient;
+  metrics: ControllerMetricsRecorder;
   /** The controller's PKI certificate keeper, when VAULT_CA_BACKEND is set (Raft uses it for mutual TLS). */
   certificates?: CertificateKeeper;
 }
@@ -166,14 +168,14 @@ export async function runController(options: ControllerRunOptions): Promise<numb
       onEmitted: (reason, type) => metrics.eventEmitted(reason, type),
     });
 
-    const coordination = await (options.coordination ?? (() => Promise.resolve(singleReplicaCoordination())))(
-      {
-        config,
-        log,
-        vault,
-        ...(certificates ? { certificates } : {}),
-      },
-    );
+    // Raft when RAFT_PEERS names other replicas, a single replica otherwise.
+    const coordination = await (options.coordination ?? ((context) => defaultCoordination(context)))({
+      config,
+      log,
+      vault,
+      metrics,
+      ...(certificates ? { certificates } : {}),
+    });
     const keeper = certificates;
     const controller = createController({
       pods: podSourceFrom(podSourceOf(informer)),

@@ -10,6 +10,8 @@ import type { Instruments } from "./instruments.ts";
 export type CertificatePurpose = "push-client" | "metrics-server";
 export type RevokeFailureReason = "forbidden" | "error";
 export type EventKind = "Normal" | "Warning";
+/** Why a Raft RPC was refused (see lib/raft/transport). */
+export type RaftRpcRejection = "unauthenticated" | "replayed" | "stale" | "malformed";
 
 /** The TokenMetrics-shaped pair the certificate keeper takes. */
 export interface RenewalMetrics {
@@ -26,6 +28,8 @@ export interface ControllerMetricsRecorder extends ControllerMetrics {
   discoveredNodes(count: number): void;
   raftLeaderChanged(): void;
   raftNodes(count: number): void;
+  raftRpcRejected(reason: RaftRpcRejection): void;
+  raftCommitLatency(seconds: number): void;
   gossipNodeJoined(node: string): void;
   gossipNodeLeft(node: string): void;
   gossipNodeFailed(node: string): void;
@@ -66,6 +70,8 @@ export function createMetricsRecorder(m: Instruments): ControllerMetricsRecorder
       m.raftNodes.set(count);
       m.raftNodesCompat.set(count);
     },
+    raftRpcRejected: (reason) => m.raftRpcRejected.inc({ reason }),
+    raftCommitLatency: (seconds) => m.raftCommitLatency.observe(seconds),
     gossipNodeJoined: (node) => m.gossipJoined.inc({ node }),
     gossipNodeLeft: (node) => m.gossipLeft.inc({ node }),
     gossipNodeFailed: (node) => m.gossipFailed.inc({ node }),

@@ -35,6 +35,9 @@ export const ORIGINAL_METRIC_NAMES = [
 /** From the init container seen running to its confirmation: 5 ms on a quiet cluster up to 30 s under retries. */
 export const PUSH_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
+/** A loopback commit is a few ms (fsync dominated); seconds mean a lost quorum. */
+export const RAFT_COMMIT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
 const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
 
 /** prom-client default metrics whose names promtool rejects (gauges ending in _total); same data as nodejs_active_*. */
@@ -112,6 +115,17 @@ export function createInstruments(registry: Registry) {
       "Controller peers discovered through the Kubernetes API.",
     ),
     raftNodes: gauge("raft_nodes", "Voting members in the Raft configuration."),
+    raftRpcRejected: counter(
+      "raft_rpc_rejected_total",
+      "Raft RPCs refused: unauthenticated, replayed, stale or malformed (reason).",
+      ["reason"],
+    ),
+    raftCommitLatency: new Histogram({
+      name: name("raft_commit_latency_seconds"),
+      help: "Time from proposing a ledger command to its commit and local apply on the leader.",
+      buckets: RAFT_COMMIT_BUCKETS,
+      registers,
+    }),
     isLeader: gauge("is_leader", "1 while this controller is the Raft leader and issues secret_ids, else 0."),
     pushLatency: new Histogram<"approle">({
       name: name("push_latency_seconds"),

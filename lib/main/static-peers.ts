@@ -1,0 +1,39 @@
+/**
+ * PeerDirectory: who the controller replicas are and where their Raft listeners are. Gossip discovery (lib/gossip,
+ * lib/main/peers.ts) and the static RAFT_PEERS list both implement it, so the Raft coordination takes either.
+ *
+ * Contract: `self` is this replica (name = POD_NAME, the Raft node id); `members()` includes self; `subscribe`
+ * reports changes (never the current value) and returns an unsubscribe function.
+ */
+import type { ControllerConfig } from "../config/index.ts";
+
+export interface PeerMember {
+  name: string;
+  /** host:port of the member's Raft listener (IPv6 hosts in brackets). */
+  raftAddress: string;
+}
+
+export interface PeerDirectory {
+  self: PeerMember;
+  members(): PeerMember[];
+  subscribe(listener: () => void): () => void;
+}
+
+const hostPort = (host: string, port: number) =>
+  host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+
+/** RAFT_PEERS as a directory that never changes; this replica is added when the list does not name it. */
+export function staticPeerDirectory(
+  config: Pick<ControllerConfig, "raftPeers" | "podName" | "podIp" | "raftPort">,
+): PeerDirectory {
+  const listed = config.raftPeers.map((peer) => ({
+    name: peer.name,
+    raftAddress: hostPort(peer.host, peer.port),
+  }));
+  const self = listed.find((member) => member.name === config.podName) ?? {
+    name: config.podName,
+    raftAddress: hostPort(config.podIp, config.raftPort),
+  };
+  const members = [self, ...listed.filter((member) => member.name !== self.name)];
+  return { self, members: () => [...members], subscribe: () => () => {} };
+}

@@ -1,0 +1,281 @@
+/**
+ * RaftHost: the I/O shell around one RawNode. It ticks the core by monotonic time, feeds it peer messages, and runs
+ * the Ready loop in the only safe order (lib/raft/host.ts's handleReady: persist with fsync -> send -> apply ->
+ * advance), one Ready at a time.
+ *
+ * Contract:
+ * - `propose(data)` resolves with the state machine's result once the entry is committed AND applied here; it
+ *   rejects with ProposalRefusedError when this node is not the leader, or loses leadership before that.
+ * - `isActing()` is true only while this node leads, holds a valid lease (a quorum heard from it within the lease,
+ *   so no other leader can exist) and has applied a no-op of its own term (so its state machine holds everything
+ *   ever committed). It catches up missed ticks first, so a process resumed after SIGSTOP answers false at once.
+ * - `onActingChange` reports every change of isActing(); `onLeaderChange` each new known leader.
+ * - Snapshots: every `snapshotEvery` applied entries the state machine's image is written and the log compacted.
+ * - `transferLeadershipAndStop()` hands leadership to the most up-to-date voter (when leading), then stops ticking,
+ *   waits for the Ready loop and closes the storage.
+ */
+import type { Logger } from "../../log/index.ts";
+import { handleReady } from "../host.ts";
+import type { Message } from "../messages.ts";
+import type { RandomSource } from "../random.ts";
+import { RawNode, type Status } from "../raw-node.ts";
+import type { RaftStorage } from "../storage/storage.ts";
+import { type Entry, EntryType, NO_NODE, type NodeId } from "../types.ts";
+import { RAFT_TIMING, type RaftTiming, SNAPSHOT_EVERY_ENTRIES, TRANSFER_TIMEOUT_MS } from "./defaults.ts";
+import { ProposalRefusedError, RaftHostStoppedError } from "./errors.ts";
+import { PendingProposals } from "./proposals.ts";
+import { TickClock } from "./ticker.ts";
+
+export interface RaftStateMachine<R> {
+  apply(data: Uint8Array, index: number): R;
+  snapshot(): Uint8Array;
+  /** Replaces the whole state; empty data is the empty state (a new cluster's first snapshot). */
+  restore(data: Uint8Array): void;
+}
+
+export interface RaftHostOptions<R> {
+  id: NodeId;
+  /** Voters of a brand-new cluster (used only when the storage is empty). */
+  initialVoters: readonly NodeId[];
+  storage: RaftStorage;
+  stateMachine: RaftStateMachine<R>;
+  /** Hands messages to the transport; must not wait for delivery. */
+  send(messages: readonly Message[]): void;
+  random: RandomSource;
+  log: Logger;
+  /** Monotonic milliseconds (performance.now in production). */
+  now(): number;
+  timing?: Partial<RaftTiming>;
+  snapshotEvery?: number;
+  onActingChange?(acting: boolean, reason: string): void;
+  onLeaderChange?(leaderId: NodeId, term: number): void;
+  onVotersChange?(voters: readonly NodeId[], learners: readonly NodeId[]): void;
+  onCommitLatency?(seconds: number): void;
+}
+
+export interface RaftHost<R> {
+  readonly id: NodeId;
+  start(): void;
+  step(message: Message): void;
+  propose(data: Uint8Array): Promise<R>;
+  isActing(): boolean;
+  status(): Status;
+  /** The underlying node, for membership changes (proposeConfChange) by the coordination layer. */
+  readonly node: RawNode;
+  /** Runs the Ready loop soon (after a call on `node`). */
+  kick(): void;
+  reportUnreachable(peer: NodeId): void;
+  reportSnapshotFailed(peer: NodeId): void;
+  transferLeadershipAndStop(timeoutMs?: number): Promise<void>;
+}
+
+export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
+  const timing = { ...RAFT_TIMING, ...options.timing };
+  const snapshotEvery = options.snapshotEvery ?? SNAPSHOT_EVERY_ENTRIES;
+  const { storage, stateMachine, log } = options;
+  const existing = storage.snapshot();
+  if (existing.metadata.index > 0) stateMachine.restore(existing.data);
+  const node = new RawNode({
+    id: options.id,
+    peers: options.initialVoters,
+    storage,
+    electionTicks: timing.electionTicks,
+    heartbeatTicks: timing.heartbeatTicks,
+    random: options.random,
+    preVote: true,
+    checkQuorum: true,
+  });
+  const clock = new TickClock(timing.tickMs, options.now);
+  const pending = new PendingProposals<R>();
+  let snapshotIndex = existing.metadata.index;
+  let interval: ReturnType<typeof setInterval> | undefined;
+  let stopped = false;
+  let looping: Promise<void> | undefined;
+  // Leadership bookkeeping, re-evaluated after every input.
+  let leaderTerm = 0;
+  let noopIndex = Number.POSITIVE_INFINITY;
+  let acting = false;
+  let knownLeader: NodeId = NO_NODE;
+  let votersKey = "";
+
+  const refused = (reason: string) => () => {
+    const leader = node.status().leaderId;
+    return new ProposalRefusedError(reason, leader === NO_NODE ? undefined : leader);
+  };
+
+  const evaluate = (): void => {
+    const st = node.status();
+    if (st.role === "leader" && leaderTerm !== st.term) {
+      // becomeLeader appended the no-op as the last entry of the step that made us leader.
+      leaderTerm = st.term;
+      noopIndex = st.lastIndex;
+    }
+    if (st.role !== "leader" || st.term !== leaderTerm) {
+      if (pending.size > 0) pending.rejectAll(refused("leadership lost before the entry was applied"));
+      if (st.role !== "leader") leaderTerm = 0;
+    }
+    const nowActing = !stopped && st.role === "leader" && st.leaseValid && st.applied >= noopIndex;
+    if (nowActing !== acting) {
+      acting = nowActing;
+      const reason = acting
+        ? `leader of term ${st.term}`
+        : st.role === "leader"
+          ? "leader lease lapsed (no quorum heard from recently)"
+          : `now ${st.role} in term ${st.term}`;
+      options.onActingChange?.(acting, reason);
+    }
+    if (st.leaderId !== knownLeader) {
+      knownLeader = st.leaderId;
+      if (knownLeader !== NO_NODE) options.onLeaderChange?.(knownLeader, st.term);
+    }
+    const key = `${st.conf.voters.join(",")}|${st.conf.learners.join(",")}`;
+    if (key !== votersKey) {
+      votersKey = key;
+      options.onVotersChange?.(st.conf.voters, st.conf.learners);
+    }
+  };
+
+  const tickNow = (): void => {
+    const due = clock.due();
+    for (let i = 0; i < due; i++) node.tick();
+    if (due > 0) {
+      evaluate();
+      kick();
+    }
+  };
+
+  const applyEntries = (entries: readonly Entry[]): void => {
+    for (const entry of entries) {
+      if (entry.type !== EntryType.Normal || entry.data.length === 0) continue;
+      const result = stateMachine.apply(entry.data, entry.index);
+      const started = pending.applied(
+        entry.index,
+        entry.term,
+        result,
+        refused("another leader's entry replaced ours"),
+      );
+      if (started !== undefined) options.onCommitLatency?.((options.now() - started) / 1000);
+    }
+  };
+
+  const maybeSnapshot = async (): Promise<void> => {
+    const applied = node.status().applied;
+    if (applied - snapshotIndex < snapshotEvery) return;
+    const data = stateMachine.snapshot();
+    const conf = node.confStateAt(applied);
+    snapshotIndex = applied;
+    await storage.compact(applied, conf, data);
+    log.debug("raft snapshot written, log compacted", { index: applied, bytes: data.byteLength });
+  };
+
+  const loop = async (): Promise<void> => {
+    try {
+      while (!stopped || node.hasReady()) {
+        const handled = await handleReady(node, storage, {
+          send: (messages) => options.send(messages),
+          applySnapshot: (snapshot) => {
+            stateMachine.restore(snapshot.data);
+            snapshotIndex = snapshot.metadata.index;
+          },
+          apply: applyEntries,
+        });
+        if (!handled) break;
+        evaluate();
+        await maybeSnapshot();
+      }
+    } catch (error) {
+      // A failed fsync leaves the node unusable (handleReady's contract): stop acting and let the process restart.
+      log.error("raft storage failed; this replica stops taking part until restarted", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+      stopped = true;
+      if (interval !== undefined) clearInterval(interval);
+      evaluate();
+      pending.rejectAll(() => new RaftHostStoppedError());
+    }
+  };
+
+  function kick(): void {
+    if (looping !== undefined) return;
+    looping = loop().finally(() => {
+      looping = undefined;
+      if (node.hasReady() && !stopped) kick();
+    });
+  }
+
+  return {
+    id: options.id,
+    node,
+    start() {
+      if (interval !== undefined) return;
+      interval = setInterval(tickNow, Math.max(1, Math.floor(timing.tickMs / 2)));
+      evaluate();
+      kick();
+    },
+    step(message) {
+      if (stopped) return;
+      tickNow();
+      try {
+        node.step(message);
+      } catch (error) {
+        log.warn("raft message refused", { error: error instanceof Error ? error.message : String(error) });
+        return;
+      }
+      evaluate();
+      kick();
+    },
+    propose(data) {
+      if (stopped) return Promise.reject(new RaftHostStoppedError());
+      tickNow();
+      const result = node.propose(data);
+      if (!result.accepted)
+        return Promise.reject(
+          new ProposalRefusedError(result.reason, result.leaderId === NO_NODE ? undefined : result.leaderId),
+        );
+      const promise = pending.add(result.index, result.term, options.now());
+      kick();
+      return promise;
+    },
+    isActing() {
+      if (!stopped) tickNow();
+      evaluate();
+      return acting;
+    },
+    status: () => node.status(),
+    kick,
+    reportUnreachable(peer) {
+      if (stopped) return;
+      node.reportUnreachable(peer);
+      kick();
+    },
+    reportSnapshotFailed(peer) {
+      if (stopped) return;
+      node.reportSnapshot(peer, true);
+      kick();
+    },
+    async transferLeadershipAndStop(timeoutMs = TRANSFER_TIMEOUT_MS) {
+      if (stopped) return;
+      const st = node.status();
+      if (st.role === "leader") {
+        const target = [...st.progress.entries()]
+          .filter(([id]) => id !== options.id && st.conf.voters.includes(id))
+          .sort((a, b) => b[1].match - a[1].match)[0];
+        if (target !== undefined) {
+          node.transferLeadership(target[0]);
+          evaluate();
+          kick();
+          const until = options.now() + timeoutMs;
+          while (node.status().role === "leader" && options.now() < until)
+            await new Promise((resolve) => setTimeout(resolve, timing.tickMs));
+          log.info("leadership handed over", { to: target[0], moved: node.status().role !== "leader" });
+        }
+      }
+      stopped = true;
+      if (interval !== undefined) clearInterval(interval);
+      evaluate();
+      pending.rejectAll(() => new RaftHostStoppedError());
+      await looping;
+      await storage.close();
+    },
+  };
+}
