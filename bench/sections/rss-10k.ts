@@ -23,7 +23,7 @@ export const rss10kSection: Section<"rss_10k_pods_mb"> = {
     const missing = controllerMissing(context.root);
     if (missing) return unmeasured(missing);
     const pods = sampleCount(context, PODS, PODS);
-    context.progress(`rss: ${pods} parked pods, then 3 controllers`);
+    context.progress(`rss: ${pods} parked pods, then one controller`);
     const sandbox = await context.sandbox("rss");
     const manifests = Array.from({ length: pods }, (_, i) =>
       podManifest(`parked-${i}`, {
@@ -54,7 +54,9 @@ export const rss10kSection: Section<"rss_10k_pods_mb"> = {
       return {
         value: mib(rss),
         mode: "controllers only",
-        notes: [`${pods} pods cached; one replica (VmRSS once ready)`],
+        notes: [
+          `${pods} pods cached${pods < PODS ? ` (not the ${PODS} the figure names)` : ""}; one replica (VmRSS once ready)`,
+        ],
       };
     } finally {
       await controllers.stop();

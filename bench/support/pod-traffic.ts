@@ -15,6 +15,30 @@ export function kubeCaller(sandbox: Sandbox): ApiCaller {
   });
 }
 
+const CREATE_ATTEMPTS = 3;
+
+/**
+ * One create, retried when the connection broke (a kept-alive socket the server had just closed): the pod may
+ * have been created before the break, so AlreadyExists on a retry counts as created.
+ */
+async function createOne(
+  kube: ApiCaller,
+  manifest: { metadata: { name: string; namespace: string } },
+): Promise<void> {
+  const path = `/api/v1/namespaces/${manifest.metadata.namespace}/pods`;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await kube.call("POST", path, manifest);
+      return;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (attempt > 1 && message.includes(" -> 409")) return;
+      const answered = / -> \d{3}:/.test(message);
+      if (answered || attempt >= CREATE_ATTEMPTS) throw error;
+    }
+  }
+}
+
 /** Creates the pods; with `perSecond` pod i is sent at start + i/perSecond whatever earlier answers took. */
 export async function createPods(
   kube: ApiCaller,
@@ -31,9 +55,7 @@ export async function createPods(
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     }
     while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    const created = kube
-      .call("POST", `/api/v1/namespaces/${manifest.metadata.namespace}/pods`, manifest)
-      .finally(() => inFlight.delete(created));
+    const created = createOne(kube, manifest).finally(() => inFlight.delete(created));
     inFlight.add(created);
   }
   await Promise.all(inFlight);
