@@ -98,7 +98,10 @@ export async function createRaftCoordination(options: RaftCoordinationOptions): 
     ...(options.timing ? { timing: options.timing } : {}),
     ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
     onActingChange(acting, reason) {
-      log.info(acting ? "leading: this replica now issues secret_ids" : "not leading", { reason });
+      log.info(acting ? "leading: this replica now issues secret_ids" : "not leading", {
+        reason,
+        ledgerEntries: state.list().length,
+      });
       leadership.setLeader(acting, reason);
     },
     onLeaderChange(leaderId, term) {

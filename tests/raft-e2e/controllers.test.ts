@@ -1,0 +1,164 @@
+// Three compiled controllers replicated by Raft (RAFT_PEERS, mutual TLS with the sandbox's Vault PKI plus the
+// CLUSTER_KEY HMAC) against the sandbox: one leader serves pods; SIGKILL of the leader during a 200-pod burst loses
+// no pod and serves none twice; a SIGSTOPped leader is replaced and, resumed, follows without pushing; a full
+// restart keeps the ledger.
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Fleet, startFleet } from "../../sim/fleet/index.ts";
+import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
+import type { ApiCaller } from "../../sim/sandbox/provision.ts";
+import { compiledBinary } from "../support/binaries.ts";
+import { killAllStarted } from "../support/processes.ts";
+import { waitFor } from "../support/wait.ts";
+import { type ControllerCluster, deliveries, startControllerCluster } from "./controllers.ts";
+import { createPod, kubeApi, loginsByAddress, mintsFor, NAMESPACE, podStatus, served } from "./pods.ts";
+
+setDefaultTimeout(600_000);
+
+const BURST = 200;
+let sandbox: Sandbox;
+let fleet: Fleet;
+let cluster: ControllerCluster;
+let kube: ApiCaller;
+
+beforeAll(async () => {
+  compiledBinary("init");
+  compiledBinary("controller");
+  const dir = mkdtempSync(join(tmpdir(), "raft-e2e-"));
+  sandbox = await startSandbox({
+    dir: join(dir, "sandbox"),
+    podIpPrefix: "127.51",
+    initRestartBackoffMs: 500,
+  });
+  fleet = await startFleet({
+    server: sandbox.kube.server,
+    caPem: sandbox.kube.caPem,
+    token: sandbox.kube.token,
+    podsDir: join(dir, "fleet-pods"),
+    podIpPrefix: "127.52",
+    restartBackoffBaseMs: 500,
+  });
+  kube = kubeApi(sandbox);
+  cluster = await startControllerCluster(sandbox.description, join(dir, "controllers"), {
+    count: 3,
+    addressPrefix: "127.0.51",
+  });
+});
+
+afterAll(async () => {
+  for (const replica of cluster?.replicas ?? []) {
+    try {
+      replica.process().signal("SIGCONT");
+    } catch {
+      // never started
+    }
+  }
+  await cluster?.stop();
+  await fleet?.stop();
+  await sandbox?.stop();
+  killAllStarted();
+});
+
+const servedPod = (name: string) =>
+  waitFor(`pod ${name} served`, async () => served(await podStatus(kube, name)), 120_000, 100);
+
+interface PodList {
+  items: { metadata: { name: string; uid: string }; status?: { podIP?: string } }[];
+}
+
+test("three replicas elect exactly one leader, which serves a pod", async () => {
+  const leader = await cluster.leader();
+  await createPod(sandbox, kube, "first");
+  await servedPod("first");
+  expect(deliveries(leader).some((line) => line.pod === "first")).toBe(true);
+  for (const replica of cluster.replicas) {
+    if (replica !== leader) expect(deliveries(replica)).toEqual([]);
+    const text = await replica.metrics();
+    expect(text).toMatch(/^kubernetesvault_raft_nodes 3$/m);
+    expect(text).not.toMatch(/^kubernetesvault_raft_rpc_rejected_total\{/m);
+  }
+  expect(await cluster.leaders()).toHaveLength(1);
+});
+
+test(`SIGKILL of the leader during a burst of ${BURST} pods: every pod served, none logged in twice`, async () => {
+  const leader = await cluster.leader();
+  const names = Array.from({ length: BURST }, (_, i) => `burst-${i}`);
+  let killedAt = 0;
+  for (const [i, name] of names.entries()) {
+    await createPod(sandbox, kube, name, fleet.nodeName);
+    if (i === 60) {
+      killedAt = Date.now();
+      await leader.kill();
+    }
+  }
+  const list = await waitFor(
+    `all ${BURST} burst pods served`,
+    async () => {
+      const pods = (await kube.call("GET", `/api/v1/namespaces/${NAMESPACE}/pods`)) as unknown as PodList;
+      const burst = pods.items.filter((pod) => pod.metadata.name.startsWith("burst-"));
+      const done = await Promise.all(
+        burst.map(async (pod) => served(await podStatus(kube, pod.metadata.name))),
+      );
+      return burst.length === BURST && done.every(Boolean) ? burst : undefined;
+    },
+    240_000,
+    1_000,
+  );
+  const logins = loginsByAddress(sandbox);
+  const perPod = list.map((pod) => logins.get(String(pod.status?.podIP)) ?? 0);
+  expect(perPod.filter((count) => count !== 1)).toEqual([]);
+  const newLeader = await cluster.leader();
+  expect(newLeader).not.toBe(leader);
+  expect(deliveries(newLeader).some((line) => Date.parse(line.time) > killedAt)).toBe(true);
+  await leader.start();
+  await waitFor(
+    "the restarted replica to follow",
+    async () => !(await leader.isLeader()) && (await cluster.leaders()).length === 1,
+  );
+});
+
+test("SIGSTOP of the leader: another takes over; on SIGCONT it follows and pushes nothing", async () => {
+  const stopped = await cluster.leader();
+  const others = cluster.replicas.filter((r) => r !== stopped);
+  stopped.process().signal("SIGSTOP");
+  const stoppedAt = Date.now();
+  try {
+    await waitFor("another replica leading", async () => {
+      const leading = await Promise.all(others.map((r) => r.isLeader()));
+      return leading.filter(Boolean).length === 1;
+    });
+    await createPod(sandbox, kube, "during-stop");
+    await servedPod("during-stop");
+  } finally {
+    stopped.process().signal("SIGCONT");
+  }
+  await waitFor("the resumed replica to report it does not lead", async () => !(await stopped.isLeader()));
+  const leader = await cluster.leader();
+  expect(leader).not.toBe(stopped);
+  await createPod(sandbox, kube, "after-resume");
+  await servedPod("after-resume");
+  expect(deliveries(stopped).filter((line) => Date.parse(line.time) > stoppedAt)).toEqual([]);
+  expect(
+    stopped.lines().some((line) => line.msg === "not leading" && Date.parse(line.time) > stoppedAt),
+  ).toBe(true);
+});
+
+test("restarting all three keeps the ledger: nothing served before is minted again", async () => {
+  const before = await podStatus(kube, "after-resume");
+  const uid = String(before.metadata?.uid);
+  const mintsBefore = mintsFor(sandbox, uid);
+  expect(mintsBefore).toBeGreaterThanOrEqual(1);
+  const restartedAt = Date.now();
+  for (const replica of cluster.replicas) await replica.kill();
+  await Promise.all(cluster.replicas.map((replica) => replica.start()));
+  const leader = await cluster.leader();
+  const leading = leader
+    .lines()
+    .filter((line) => line.msg.startsWith("leading: this replica") && Date.parse(line.time) > restartedAt);
+  expect(Number(leading[0]?.ledgerEntries)).toBeGreaterThanOrEqual(BURST + 3);
+  await createPod(sandbox, kube, "after-restart");
+  await servedPod("after-restart");
+  expect(mintsFor(sandbox, uid)).toBe(mintsBefore);
+});
