@@ -24,7 +24,7 @@ import {
   type VaultOperations,
 } from "../reconcile/index.ts";
 import type { Clock, Random } from "../support/clock.ts";
-import { errorMessage } from "../support/errors.ts";
+import { errorMessage, NotReadyError } from "../support/errors.ts";
 import { createWorkQueue, startWorkers, type WorkQueue } from "../workqueue/index.ts";
 import type { ControllerMetrics } from "./metrics.ts";
 import { createPodIndex, type PodSource } from "./pod-index.ts";
@@ -88,7 +88,9 @@ export function createController(parts: ControllerParts): Controller {
       startWorkers(termQueue, parts.workers ?? DEFAULT_WORKERS, reconcile, {
         onRetry: (uid, error, failures) => {
           metrics.reconcileRetried();
-          log.warn("reconcile failed; retrying with back-off", { uid, failures, error: errorMessage(error) });
+          const details = { uid, failures, error: errorMessage(error) };
+          if (error instanceof NotReadyError) log.debug("not ready yet; retrying with back-off", details);
+          else log.warn("reconcile failed; retrying with back-off", details);
         },
         onTerminal: (uid, error) => {
           metrics.reconcileTerminal(error.kind);

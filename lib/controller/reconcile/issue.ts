@@ -16,7 +16,7 @@
 import { encodeVaultCAs, type PushRequest } from "../../push/index.ts";
 import { INIT_LISTEN_GRACE_MS } from "../defaults.ts";
 import { LedgerConflictError } from "../ledger/index.ts";
-import { errorMessage, TerminalError } from "../support/errors.ts";
+import { errorMessage, NotReadyError, TerminalError } from "../support/errors.ts";
 import type { ReconcileDeps } from "./deps.ts";
 import type { PodRef } from "./pod.ts";
 import type { PushOutcome, WrappedSecretId } from "./ports.ts";
@@ -110,7 +110,9 @@ async function requireListening(deps: ReconcileDeps, target: IssueTarget): Promi
       "VaultPushFailed",
       `init container "${target.initContainer}" has been running for ${Math.round(waitedMs / 1000)} s but ${answer.reason}; check its LISTEN_ADDRESS and logs. Retrying`,
     );
-  throw new Error(`pod ${target.ref.namespace}/${target.ref.name}: init not listening yet: ${answer.reason}`);
+  throw new NotReadyError(
+    `pod ${target.ref.namespace}/${target.ref.name}: init not listening yet: ${answer.reason}`,
+  );
 }
 
 export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<IssueResult> {
