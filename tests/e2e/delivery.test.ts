@@ -148,6 +148,11 @@ describe("the compiled controller in the sandbox", () => {
         return expected.every((name) => served.has(name)) ? expected.length : undefined;
       });
       expect(delivered).toBeGreaterThanOrEqual(33);
+      // An init that is not listening yet is normal at start-up: it must not alarm anyone with a Warning.
+      const warnings = (await harness.events(namespace)).filter(
+        (e) => e.type === "Warning" && e.involvedObject.name.startsWith("many-"),
+      );
+      expect(warnings.map((e) => `${e.involvedObject.name}: ${e.reason}: ${e.message}`)).toEqual([]);
     }
     for (const p of pods) {
       const minted = mintsFor(uids.get(`${p.namespace}/${p.name}`) ?? "");

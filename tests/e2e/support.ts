@@ -232,9 +232,11 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   return harness;
 }
 
-/** Removes a harness's directory once its checks are done (logs are kept when a test failed, for reading). */
+/** Removes a harness's directory once its checks are done (kept when a test failed, or with KEEP_E2E_LOGS=1). */
 export function removeHarnessDir(harness: Harness | undefined, keep: boolean): void {
-  if (harness && !keep) rmSync(harness.dir, { recursive: true, force: true });
+  if (!harness) return;
+  if (keep || process.env.KEEP_E2E_LOGS === "1") console.error(`e2e logs kept in ${harness.dir}`);
+  else rmSync(harness.dir, { recursive: true, force: true });
 }
 
 /** The log files among `files` that contain any of `secrets`, with which secret (its first characters only). */
