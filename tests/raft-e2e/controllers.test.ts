@@ -13,6 +13,7 @@ import { compiledBinary } from "../support/binaries.ts";
 import { killAllStarted } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 import { type ControllerCluster, deliveries, startControllerCluster } from "./controllers.ts";
+import { measureFailover } from "./failover.ts";
 import { createPod, kubeApi, loginsByAddress, mintsFor, NAMESPACE, podStatus, served } from "./pods.ts";
 
 setDefaultTimeout(600_000);
@@ -161,4 +162,20 @@ test("restarting all three keeps the ledger: nothing served before is minted aga
   await createPod(sandbox, kube, "after-restart");
   await servedPod("after-restart");
   expect(mintsFor(sandbox, uid)).toBe(mintsBefore);
+});
+
+test("the bench's failover helper times kill -> new leader -> its first push, and the cluster recovers", async () => {
+  const figures = await measureFailover({
+    cluster,
+    kills: 5,
+    createPod: (name) => createPod(sandbox, kube, name, fleet.nodeName),
+    podPrefix: "failover",
+  });
+  console.log(JSON.stringify(figures));
+  expect(figures.samples).toHaveLength(5);
+  for (const sample of figures.samples) {
+    expect(sample.killToLeadingMs).toBeGreaterThan(0);
+    expect(sample.killToFirstPushMs).toBeGreaterThanOrEqual(sample.killToLeadingMs);
+  }
+  expect(await cluster.leaders()).toHaveLength(1);
 });
