@@ -15,6 +15,9 @@ setDefaultTimeout(180_000);
 
 let harness: Harness;
 let failed = false;
+let silentPodUid = "";
+/** Both client tokens of the pod whose init container restarted: deleting it must revoke both. */
+const restartedPodTokens: string[] = [];
 
 /** A third namespace beside the sandbox's team-a and team-b, allowed for one service account only. */
 const ALLOW_LIST = `${SANDBOX_ALLOW_LIST}team-d/batch-runner: demo-batch\n`;
@@ -32,6 +35,10 @@ beforeAll(async () => {
     metadata: { name: "team-d" },
   });
   await harness.startController();
+  // An init container that runs but never listens; checked after the 100-pod test, when its grace is long over.
+  silentPodUid = uidOf(
+    await harness.createPod("team-a", "silent", "demo-app", { initCommand: ["sleep", "600"] }),
+  );
 });
 
 afterAll(async () => {
@@ -164,6 +171,19 @@ describe("the compiled controller in the sandbox", () => {
     }
   });
 
+  check(
+    "an init container that never listens: a Warning saying so after the grace, and no secret_id",
+    async () => {
+      const event = await harness.waitForEvent("team-a", "silent", "VaultPushFailed", 90_000);
+      expect(event.type).toBe("Warning");
+      expect(event.message).toMatch(
+        /has been running for \d+ s but nothing listens on 127\.41\.\d+\.\d+:50000/,
+      );
+      expect(event.message).toContain("LISTEN_ADDRESS");
+      expect(mintsFor(silentPodUid)).toHaveLength(0);
+    },
+  );
+
   check("a role the allow-list refuses: a Warning naming the setting, and no secret_id minted", async () => {
     const pod = await harness.createPod("team-c", "refused", "demo-app");
     const event = await harness.waitForEvent("team-c", "refused", "VaultRoleNotAllowed");
@@ -214,6 +234,7 @@ describe("the compiled controller in the sandbox", () => {
     expect(restarted.restartCount).toBe(1);
     const second = await harness.waitForToken("team-b", "restarts");
     expect(second.clientToken).not.toBe(first.clientToken);
+    restartedPodTokens.push(first.clientToken, second.clientToken);
     expect(mintsFor(uid)).toHaveLength(2);
     expect(await harness.lookupSelf(second.clientToken)).toMatchObject({ ok: true });
     const delivered = await waitFor("two deliveries recorded on the pod", async () => {
@@ -237,6 +258,16 @@ describe("the compiled controller in the sandbox", () => {
     });
     expect(refused).toEqual({ ok: false, status: 403 });
     await harness.waitForEvent("team-a", "deleted", "VaultTokenRevoked");
+
+    // A pod whose init container restarted holds two tokens; both go.
+    expect(restartedPodTokens).toHaveLength(2);
+    for (const token of restartedPodTokens)
+      expect(await harness.lookupSelf(token)).toMatchObject({ ok: true });
+    await harness.deletePod("team-b", "restarts");
+    const revoked = await harness.waitForEvent("team-b", "restarts", "VaultTokenRevoked");
+    expect(revoked.message).toContain("revoked 2 Vault token(s)");
+    for (const token of restartedPodTokens)
+      expect(await harness.lookupSelf(token)).toEqual({ ok: false, status: 403 });
   });
 
   check("a cut watch and a forced 410: every pod created around them is served", async () => {
