@@ -207,6 +207,14 @@ describe("the compiled controller in the sandbox", () => {
     expect(event.message).toContain("HTTP 403");
     expect(event.message).toContain("permission denied");
     expect(event.message).toContain("auth/approle/role/unlisted-app/secret-id");
+    // Retried with back-off, and the repeats aggregated into one Event rather than a stream of them.
+    const aggregated = await waitFor("the refusal to be counted again on the same Event", async () => {
+      const denied = (await harness.events("team-a", "unlisted")).filter(
+        (e) => e.reason === "VaultSecretIdDenied",
+      );
+      return denied.length === 1 && (denied[0]?.count ?? 0) >= 2 ? denied : undefined;
+    });
+    expect(aggregated).toHaveLength(1);
     expect(mintsFor(uidOf(pod))).toHaveLength(0);
     const volume = harness.sandbox.kubelet.volumeDirFor("team-a", "unlisted", "vault-token");
     expect(volume).toBeDefined();
@@ -327,6 +335,22 @@ describe("the compiled controller in the sandbox", () => {
     expect(Date.now() - signalledAt).toBeLessThan(20_000);
     expect(controller.output()).toContain('"msg":"stopped"');
   });
+
+  check(
+    "a pod created while the controller is down is served by the next one, and served pods are left alone",
+    async () => {
+      expect(harness.controller().exitCode()).toBe(0);
+      const mintedBefore = harness.sandbox.vault.stats.mintedSecretIds().length;
+      const pod = await harness.createPod("team-b", "while-down", "demo-batch");
+      await harness.startController();
+      await expectServed("team-b", "while-down");
+      const mintedSince = harness.sandbox.vault.stats.mintedSecretIds().slice(mintedBefore);
+      expect(mintedSince.map((mint) => mint.metadata.uid)).toEqual([uidOf(pod)]);
+      const controller = harness.controller();
+      controller.signal("SIGTERM");
+      expect(await controller.exited()).toBe(0);
+    },
+  );
 
   check("no minted value appears in any captured log", async () => {
     const files = harness.logFiles();
