@@ -1,0 +1,67 @@
+// RAFT_PEERS: name=host:port items (IPv4, bracketed IPv6, DNS names), every problem reported with a fix; the static
+// peer directory adds this replica when the list does not name it.
+import { expect, test } from "bun:test";
+import { ConfigError, loadControllerConfig } from "../../lib/config/index.ts";
+import { staticPeerDirectory } from "../../lib/main/index.ts";
+
+const BASE = {
+  VAULT_TOKEN: "s.controller-token-for-config-tests",
+  VAULT_ADDR: "https://vault.example:8200",
+  KUBERNETES_NAMESPACE: "kubernetes-vault",
+  KUBERNETES_SERVICE: "kubernetes-vault",
+  POD_IP: "10.0.0.5",
+  POD_NAME: "kv-0",
+  CLUSTER_KEY: "0123456789abcdef0123456789abcdef",
+  ALLOWED_ROLES: "team-a: demo-app",
+};
+
+test("a valid list parses, and the directory lists this replica once", () => {
+  const config = loadControllerConfig({
+    ...BASE,
+    RAFT_PEERS: "kv-0=10.0.0.5:45679, kv-1=[fd00::6]:45679,kv-2=kv-2.kubernetes-vault.svc:45679",
+  });
+  expect(config.raftPeers).toEqual([
+    { name: "kv-0", host: "10.0.0.5", port: 45679 },
+    { name: "kv-1", host: "fd00::6", port: 45679 },
+    { name: "kv-2", host: "kv-2.kubernetes-vault.svc", port: 45679 },
+  ]);
+  const directory = staticPeerDirectory(config);
+  expect(directory.self).toEqual({ name: "kv-0", raftAddress: "10.0.0.5:45679" });
+  expect(directory.members().map((m) => m.raftAddress)).toEqual([
+    "10.0.0.5:45679",
+    "[fd00::6]:45679",
+    "kv-2.kubernetes-vault.svc:45679",
+  ]);
+});
+
+test("unset means a single replica; a list without this replica gets it added from POD_IP and RAFT_PORT", () => {
+  expect(staticPeerDirectory(loadControllerConfig(BASE)).members()).toEqual([
+    { name: "kv-0", raftAddress: "10.0.0.5:45679" },
+  ]);
+  const config = loadControllerConfig({ ...BASE, RAFT_PORT: "7000", RAFT_PEERS: "kv-1=10.0.0.6:7000" });
+  expect(
+    staticPeerDirectory(config)
+      .members()
+      .map((m) => m.name),
+  ).toEqual(["kv-0", "kv-1"]);
+});
+
+test.each([
+  ["kv-1", 'has no "="'],
+  ["kv-1=10.0.0.6", "is not host:port"],
+  ["KV_1=10.0.0.6:45679", "DNS-1123"],
+  ["kv-1=10.0.0.6:99999", "not a TCP port"],
+  ["kv-1=fd00::6:45679", "is not host:port"],
+  ["kv-1=10.0.0.6:45679,kv-1=10.0.0.7:45679", "listed twice"],
+  ["kv-1=10.0.0.6:45679,kv-2=10.0.0.6:45679", "given to two replicas"],
+])("RAFT_PEERS=%p is refused (%s)", (value, problem) => {
+  try {
+    loadControllerConfig({ ...BASE, RAFT_PEERS: value });
+    throw new Error("accepted");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.filter((p) => p.variable === "RAFT_PEERS");
+    expect(problems.map((p) => p.problem).join(" | ")).toContain(problem);
+    for (const p of problems) expect(p.fix.length).toBeGreaterThan(0);
+  }
+});
