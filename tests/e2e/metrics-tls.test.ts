@@ -229,12 +229,33 @@ scrape_configs:
     await harness.createPod("team-a", "tls-served", "demo-app");
     await harness.waitForToken("team-a", "tls-served");
     await harness.waitForEvent("team-a", "tls-served", "VaultTokenDelivered");
+    const scraper = createHttpClient({
+      trust: { kind: "ca", caPem: client.caPem },
+      clientCertPem: client.certificate,
+      clientKeyPem: client.privateKey,
+      timeoutMs: 10_000,
+    });
+    let body = "";
+    try {
+      body = await (await scraper.fetch(metricsUrl())).text();
+    } finally {
+      scraper.close();
+    }
+    // The delivery shows in the metrics (the original's counters and our latency histogram).
+    for (const metric of [
+      "kubernetesvault_server_secret_pushes_total",
+      "kubernetesvault_vault_secret_id_requests_total",
+      "kubernetesvault_push_latency_seconds_count",
+    ])
+      expect(body).toMatch(new RegExp(`^${metric}(\\{[^}]*\\})? [1-9]`, "m"));
     const controller = harness.controller();
     controller.signal("SIGTERM");
     expect(await controller.exited()).toBe(0);
     const secrets = new Set(harness.issued);
     secrets.add(client.privateKey.split("\n")[1] ?? "");
     expect(secrets.size).toBeGreaterThan(3);
-    expect(leaks(harness.logFiles(), secrets)).toEqual([]);
+    const scrape = join(harness.dir, "scrape.txt");
+    writeFileSync(scrape, body);
+    expect(leaks([...harness.logFiles(), scrape], secrets)).toEqual([]);
   });
 });
