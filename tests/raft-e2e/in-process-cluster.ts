@@ -25,6 +25,8 @@ export interface Member {
 export interface InProcessCluster {
   members: Member[];
   leader(): Member | undefined;
+  /** The FileStorage directory of a member. */
+  dirOf(member: Member): string;
   /** Starts one more node that joins through the leader (learner, then voter); needs `membership`. */
   addMember(): Promise<Member>;
   /** Stops a node and takes it out of the directory; the leader removes it after the grace period. */
@@ -38,6 +40,8 @@ export interface InProcessClusterOptions {
   clusterKey: string;
   /** Run lib/main's membership reconciler on every node, with this removal grace. */
   membership?: { graceMs: number };
+  /** Snapshot (and compact the log) every this many applied entries. */
+  snapshotEvery?: number;
 }
 
 export async function startInProcessCluster(
@@ -91,6 +95,7 @@ export async function startInProcessCluster(
       random: createSeededRandom(1000 + i),
       log,
       now: () => performance.now(),
+      ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
     });
     const auth = await createRpcAuthenticator({ clusterKey: options.clusterKey, now: () => Date.now() });
     transport = await startRaftTransport({
@@ -139,6 +144,7 @@ export async function startInProcessCluster(
   for (let i = 0; i < count; i++) await launch(initial);
   return {
     members,
+    dirOf: (member) => join(dir, member.id),
     leader: () => {
       const acting = members.filter((m) => m.host.isActing());
       return acting.length === 1 ? acting[0] : undefined;

@@ -17,6 +17,7 @@ beforeAll(async () => {
     port: 45693,
     clusterKey: "membership-test-cluster-key-that-is-32-bytes",
     membership: { graceMs: 300 },
+    snapshotEvery: 10,
   });
 });
 afterAll(async () => {
@@ -31,8 +32,13 @@ const propose = async (count: number, tag: string) => {
   return leader;
 };
 
-test("a new directory member becomes a learner, then a voter holding the whole log", async () => {
-  await propose(20, "before");
+test("a new directory member becomes a learner, then a voter holding the whole log (sent as a snapshot)", async () => {
+  const before = await propose(20, "before");
+  // Every member compacted its log into a snapshot, so the joiner can only catch up through InstallSnapshot.
+  await waitFor(
+    "the leader's log compacted past the first entries",
+    () => before.host.node.raft.log.firstIndex() > 10,
+  );
   const joiner = await cluster.addMember();
   const leader = await waitFor("the joiner promoted to voter", () => {
     const acting = cluster.leader();

@@ -1,0 +1,112 @@
+// RaftHost with a hand-driven monotonic clock and an in-memory network (no timers started): the acting leader is
+// lease-gated, so after a pause longer than the lease it says "not acting" before it has processed anything;
+// proposals pending when leadership is lost are refused; missed ticks are caught up, with a bound.
+import { expect, test } from "bun:test";
+import { createLogger } from "../../lib/log/index.ts";
+import {
+  createRaftHost,
+  MAX_CATCH_UP_TICKS,
+  ProposalRefusedError,
+  RAFT_TIMING,
+  type RaftHost,
+  TickClock,
+} from "../../lib/raft/host/index.ts";
+import { createSeededRandom, MemoryStorage, type Message } from "../../lib/raft/index.ts";
+import { waitFor } from "../support/wait.ts";
+
+const log = createLogger("error", { component: "host-test" });
+
+function network(ids: string[]) {
+  let time = 0;
+  const hosts = new Map<string, RaftHost<number>>();
+  const cut = new Set<string>();
+  for (const [i, id] of ids.entries()) {
+    let applied = 0;
+    hosts.set(
+      id,
+      createRaftHost<number>({
+        id,
+        initialVoters: ids,
+        storage: new MemoryStorage(),
+        stateMachine: { apply: () => ++applied, snapshot: () => new Uint8Array(0), restore: () => {} },
+        send: (messages: readonly Message[]) => {
+          for (const m of messages) {
+            if (cut.has(m.from) || cut.has(m.to)) continue;
+            queueMicrotask(() => hosts.get(m.to)?.step(m));
+          }
+        },
+        random: createSeededRandom(7 + i),
+        log,
+        now: () => time,
+      }),
+    );
+  }
+  const all = [...hosts.values()];
+  return {
+    hosts: all,
+    cut,
+    /** Advances time by one tick for everyone, then lets messages and Ready loops run. */
+    async tick(nodes = all) {
+      time += RAFT_TIMING.tickMs;
+      for (const host of nodes) host.isActing();
+      for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    },
+    jump(ms: number) {
+      time += ms;
+    },
+  };
+}
+
+test("a paused leader stops acting the moment it resumes, before reading any message", async () => {
+  const net = network(["a", "b", "c"]);
+  const leader = await waitFor("an acting leader", async () => {
+    await net.tick();
+    const acting = net.hosts.filter((h) => h.isActing());
+    return acting.length === 1 ? acting[0] : undefined;
+  });
+  for (let i = 0; i < 5; i++) await net.tick();
+  expect(leader.isActing()).toBe(true);
+  // A pause as long as the lease: no tick, no message in between, and yet the answer is already no.
+  net.jump(RAFT_TIMING.tickMs * (RAFT_TIMING.electionTicks - 1));
+  expect(leader.isActing()).toBe(false);
+});
+
+test("proposals pending when leadership is lost are refused; followers refuse at once", async () => {
+  const net = network(["a", "b", "c"]);
+  const leader = await waitFor("an acting leader", async () => {
+    await net.tick();
+    const acting = net.hosts.filter((h) => h.isActing());
+    return acting.length === 1 ? acting[0] : undefined;
+  });
+  expect(await leader.propose(new TextEncoder().encode("one"))).toBe(1);
+  const follower = net.hosts.find((h) => h !== leader);
+  await expect(follower?.propose(new TextEncoder().encode("x"))).rejects.toBeInstanceOf(ProposalRefusedError);
+  net.cut.add(leader.id);
+  const pending = leader.propose(new TextEncoder().encode("two"));
+  const outcome = pending.then(
+    () => "resolved",
+    (error: unknown) => error,
+  );
+  const others = net.hosts.filter((h) => h !== leader);
+  await waitFor("another leader among the majority", async () => {
+    await net.tick();
+    return others.some((h) => h.isActing());
+  });
+  for (let i = 0; i < 2 * RAFT_TIMING.electionTicks; i++) await net.tick([leader]);
+  expect(await outcome).toBeInstanceOf(ProposalRefusedError);
+  expect(leader.isActing()).toBe(false);
+});
+
+test("TickClock catches up missed ticks, at most MAX_CATCH_UP_TICKS at once", () => {
+  let now = 1_000;
+  const clock = new TickClock(30, () => now);
+  expect(clock.due()).toBe(0);
+  now += 95;
+  expect(clock.due()).toBe(3);
+  now += 10;
+  expect(clock.due()).toBe(0);
+  now += 30 * 10_000;
+  expect(clock.due()).toBe(MAX_CATCH_UP_TICKS);
+  now += 30;
+  expect(clock.due()).toBe(1);
+});
