@@ -1,0 +1,67 @@
+/**
+ * The demo's command line: `bun run demo [--pods N] [--replicas N] [--chaos] [--keep] [--state-dir DIR]`.
+ * `parseDemoOptions` throws an Error naming the flag and the fix on a bad value.
+ */
+import { parseArgs } from "node:util";
+
+export interface DemoOptions {
+  pods: number;
+  /** undefined: 3 when the controller coordinates replicas through Raft, else 1 (decided at run time). */
+  replicas: number | undefined;
+  chaos: boolean;
+  keep: boolean;
+  stateDir: string | undefined;
+  /** Three octets: controller replica n listens on <prefix>.<n+1>. Tests use their own to run beside a demo. */
+  controllerPrefix: string;
+  /** One or two octets under which the kubelet stand-in gives pods their addresses. */
+  podPrefix: string;
+  help: boolean;
+}
+
+export const DEMO_USAGE = `usage: bun run demo [options]
+  --pods N          sample pods to create (default 24; one of them, in team-c, asks for a role it is not allowed)
+  --replicas N      controller replicas (default 3 when Raft coordinates them, else 1)
+  --chaos           also cut API watches, force a 410 and stop Vault for a few seconds mid-run
+  --keep            leave everything running at the end and print how to reach it; Ctrl-C stops it
+  --state-dir DIR   where the sandbox, binaries' state and logs go (default: a new temporary directory)
+  --controller-prefix A.B.C   controller addresses (default 127.0.2, as the sandbox's controllerEnv)
+  --pod-prefix A.B  pod addresses (default 127.1)`;
+
+function count(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`--${flag} ${JSON.stringify(text)} is not a whole number from ${min} to ${max}`);
+  return value;
+}
+
+export function parseDemoOptions(argv: string[]): DemoOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      pods: { type: "string" },
+      replicas: { type: "string" },
+      chaos: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      "state-dir": { type: "string" },
+      "controller-prefix": { type: "string", default: "127.0.2" },
+      "pod-prefix": { type: "string", default: "127.1" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    strict: true,
+  });
+  const controllerPrefix = values["controller-prefix"];
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(controllerPrefix))
+    throw new Error(`--controller-prefix ${controllerPrefix} must be three loopback octets, e.g. 127.0.2`);
+  return {
+    // Two pods at least: one allowed, one refused.
+    pods: count("pods", values.pods, 2, 500) ?? 24,
+    replicas: count("replicas", values.replicas, 1, 7),
+    chaos: values.chaos,
+    keep: values.keep,
+    stateDir: values["state-dir"],
+    controllerPrefix,
+    podPrefix: values["pod-prefix"],
+    help: values.help,
+  };
+}

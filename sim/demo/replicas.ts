@@ -1,0 +1,125 @@
+/**
+ * Controller replicas for the demo: separate processes of the compiled controller, configured by the sandbox's
+ * `controllerEnv` as the kustomize base configures pods, each on its own loopback address with its own RAFT_DIR,
+ * RAFT_PEERS naming all of them, and the controller Service's Endpoints filled as Kubernetes fills a headless one.
+ *
+ * Contract: every process is started through `startProcess` (output in a log file) and stopped by its own pid.
+ * `leaders()` reads each live replica's /metrics (`kubernetesvault_is_leader 1`).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startProcess, type TestProcess } from "../../tests/support/processes.ts";
+import type { Sandbox } from "../sandbox/index.ts";
+import { ApiCaller } from "../sandbox/provision.ts";
+import { CONTROLLER_PORTS, controllerEnv } from "../sandbox/workloads.ts";
+
+export interface Replica {
+  readonly name: string;
+  readonly ip: string;
+  readonly metricsUrl: string;
+  readonly readyUrl: string;
+  process(): TestProcess;
+  alive(): boolean;
+  isLeader(): Promise<boolean>;
+  /** SIGKILL, as a node dying would. */
+  kill(): Promise<void>;
+  restart(): void;
+}
+
+export interface ReplicaSet {
+  replicas: Replica[];
+  leaders(): Promise<Replica[]>;
+  stop(): Promise<void>;
+}
+
+export async function fetchText(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_500) });
+    const text = await response.text();
+    return response.ok ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function publishEndpoints(sandbox: Sandbox, members: { name: string; ip: string }[]): Promise<void> {
+  const d = sandbox.description;
+  const kube = new ApiCaller(d.kubernetes.server, sandbox.kube.caPem, {
+    authorization: `Bearer ${d.kubernetes.token}`,
+  });
+  await kube.call("PUT", `/api/v1/namespaces/${d.controller.namespace}/endpoints/${d.controller.service}`, {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: { name: d.controller.service, namespace: d.controller.namespace },
+    subsets: [
+      {
+        addresses: members.map((m) => ({
+          ip: m.ip,
+          targetRef: { kind: "Pod", name: m.name, namespace: d.controller.namespace },
+        })),
+        ports: [
+          { name: "raft", port: CONTROLLER_PORTS.raft, protocol: "TCP" },
+          { name: "gossip", port: CONTROLLER_PORTS.gossip, protocol: "UDP" },
+        ],
+      },
+    ],
+  });
+}
+
+export async function startReplicas(options: {
+  sandbox: Sandbox;
+  binary: string;
+  count: number;
+  addressPrefix: string;
+  stateDir: string;
+}): Promise<ReplicaSet> {
+  const d = options.sandbox.description;
+  const members = Array.from({ length: options.count }, (_, n) => ({
+    name: `kubernetes-vault-${n}`,
+    ip: `${options.addressPrefix}.${n + 1}`,
+  }));
+  await publishEndpoints(options.sandbox, members);
+  const raftPeers = members.map((m) => `${m.name}=${m.ip}:${CONTROLLER_PORTS.raft}`).join(",");
+  const replicas = members.map((member, n): Replica => {
+    const dir = join(options.stateDir, member.name);
+    mkdirSync(join(dir, "raft"), { recursive: true });
+    let runs = 0;
+    const launch = () =>
+      startProcess(options.binary, [], {
+        logPath: join(dir, `run-${runs++}.log`),
+        env: controllerEnv(d, n, {
+          POD_IP: member.ip,
+          POD_NAME: member.name,
+          METRICS_LISTEN: `${member.ip}:${CONTROLLER_PORTS.metrics}`,
+          HEALTH_LISTEN: `${member.ip}:${CONTROLLER_PORTS.health}`,
+          RAFT_DIR: join(dir, "raft"),
+          ...(options.count > 1 ? { RAFT_PEERS: raftPeers } : {}),
+        }),
+      });
+    let current = launch();
+    const metricsUrl = `http://${member.ip}:${CONTROLLER_PORTS.metrics}/metrics`;
+    return {
+      ...member,
+      metricsUrl,
+      readyUrl: `http://${member.ip}:${CONTROLLER_PORTS.health}/readyz`,
+      process: () => current,
+      alive: () => current.exitCode() === null,
+      isLeader: async () => /^kubernetesvault_is_leader 1\b/m.test((await fetchText(metricsUrl)) ?? ""),
+      kill: () => current.stop(),
+      restart() {
+        current = launch();
+      },
+    };
+  });
+  return {
+    replicas,
+    async leaders() {
+      const live = replicas.filter((r) => r.alive());
+      const leading = await Promise.all(live.map((r) => r.isLeader()));
+      return live.filter((_, i) => leading[i]);
+    },
+    stop: async () => {
+      await Promise.all(replicas.map((r) => r.kill()));
+    },
+  };
+}
