@@ -90,6 +90,7 @@ export async function startControllers(
     ],
   });
 
+  const raftPeers = members.map((m) => `${m.name}=${m.podIp}:${CONTROLLER_DEFAULTS.raftPort}`).join(",");
   const launch = (member: { name: string; podIp: string }, index: number, restart: number): TestProcess => {
     const dir = join(stateDir, "controllers", member.name);
     mkdirSync(join(dir, "raft"), { recursive: true });
@@ -104,6 +105,8 @@ export async function startControllers(
         HEALTH_LISTEN: `${member.podIp}:${HEALTH_PORT}`,
         RAFT_DIR: join(dir, "raft"),
         LOG_LEVEL: "warn",
+        // Controllers that read it form one Raft cluster of the named replicas; older ones ignore it.
+        ...(count > 1 ? { RAFT_PEERS: raftPeers } : {}),
       }),
     });
   };
