@@ -3,56 +3,22 @@
  * Debian's real Prometheus: the server certificate comes from the sandbox's Vault PKI (IP SAN = POD_IP), client
  * certificates must be signed by the CA of VAULT_CLIENT_CAS, and `promtool check metrics` accepts the exposition.
  */
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createHttpClient } from "../../lib/runtime/index.ts";
 import { killAllStarted, startProcess, type TestProcess } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
-import { type Harness, type Json, leaks, removeHarnessDir, startHarness } from "./support.ts";
+import { failureTracking, leaks, run, tool } from "./helpers.ts";
+import { type Harness, type Json, startHarness } from "./support.ts";
 
 setDefaultTimeout(180_000);
 
-const ROOT = resolve(import.meta.dir, "../..");
 const PROMETHEUS_ADDRESS = "127.0.42.9:9090";
-
-function tool(name: string): string {
-  const local = join(ROOT, ".tools", "bin", name);
-  if (existsSync(local)) return local;
-  for (const dir of (process.env.PATH ?? "").split(":"))
-    if (existsSync(join(dir, name))) return join(dir, name);
-  throw new Error(`${name} is not installed: run scripts/install-tools.sh (Debian's prometheus package)`);
-}
-
-/** Runs a program to completion without blocking this process (the sandbox's servers live in it). */
-function run(
-  command: string,
-  args: string[],
-  options: { env?: Record<string, string>; stdin?: string; timeoutMs?: number } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(command, args, { env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
-      fail(new Error(`${command} did not finish within ${options.timeoutMs ?? 60_000} ms:\n${stderr}`));
-    }, options.timeoutMs ?? 60_000);
-    child.on("error", fail);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr });
-    });
-    child.stdin.end(options.stdin ?? "");
-  });
-}
 
 let harness: Harness;
 let prometheus: TestProcess | undefined;
-let failed = false;
+const { check, cleanUp } = failureTracking();
 let client: { certificate: string; privateKey: string; caPem: string };
 
 beforeAll(async () => {
@@ -79,19 +45,8 @@ afterAll(async () => {
   await prometheus?.stop();
   await harness?.stop();
   killAllStarted();
-  removeHarnessDir(harness, failed);
+  cleanUp(harness);
 });
-
-function check(name: string, body: () => Promise<void>) {
-  test(name, async () => {
-    try {
-      await body();
-    } catch (error) {
-      failed = true;
-      throw error;
-    }
-  });
-}
 
 function metricsUrl() {
   return `https://${harness.metricsOrigin}/metrics`;

@@ -7,12 +7,13 @@
  * Each harness uses its own loopback addresses (pods under `podIpPrefix`, the controller on `controllerIp`), so test
  * files never collide with each other, the demo or a benchmark running beside them.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
 import { ApiCaller } from "../../sim/sandbox/provision.ts";
 import { controllerEnv, samplePod } from "../../sim/sandbox/workloads.ts";
+import type { MintRecord } from "../../sim/vault/index.ts";
 import { compiledBinary } from "../support/binaries.ts";
 import { startProcess, type TestProcess } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
@@ -79,6 +80,11 @@ export interface Harness {
   waitForEvent(namespace: string, name: string, reason: string, deadlineMs?: number): Promise<KubeEvent>;
   /** Waits for the pod's token file (the original's JSON format) and returns it. */
   waitForToken(namespace: string, name: string, deadlineMs?: number): Promise<TokenFile>;
+  /** Waits for the token file and the VaultTokenDelivered event. */
+  waitServed(namespace: string, name: string): Promise<TokenFile>;
+  podIp(namespace: string, name: string): Promise<string>;
+  /** The secret_ids Vault minted for the pod with this UID (by the metadata the controller sent). */
+  mintsFor(uid: string): MintRecord[];
   /** Vault's answer to auth/token/lookup-self made with `token`, or the HTTP status it refused with. */
   lookupSelf(token: string): Promise<{ ok: true; data: Json } | { ok: false; status: number }>;
   /** Every log file a test here captured: the controller's (all runs) and every init container's. */
@@ -212,6 +218,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       tokens.set(`${namespace}/${name}`, token.clientToken);
       return token;
     },
+    async waitServed(namespace, name) {
+      const token = await harness.waitForToken(namespace, name);
+      await harness.waitForEvent(namespace, name, "VaultTokenDelivered");
+      return token;
+    },
+    podIp: (namespace, name) =>
+      waitFor(`pod IP of ${namespace}/${name}`, async () => {
+        const pod = await harness.getPod(namespace, name);
+        return (pod.status as Json | undefined)?.podIP as string | undefined;
+      }),
+    mintsFor: (uid) => sandbox.vault.stats.mintedSecretIds().filter((mint) => mint.metadata.uid === uid),
     async lookupSelf(token) {
       const caller = new ApiCaller(`${d.vault.addr}/v1/`, sandbox.vault.caPem, { "X-Vault-Token": token });
       const response = await caller.fetch(`${caller.base}auth/token/lookup-self`, {
@@ -230,23 +247,4 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     },
   };
   return harness;
-}
-
-/** Removes a harness's directory once its checks are done (kept when a test failed, or with KEEP_E2E_LOGS=1). */
-export function removeHarnessDir(harness: Harness | undefined, keep: boolean): void {
-  if (!harness) return;
-  if (keep || process.env.KEEP_E2E_LOGS === "1") console.error(`e2e logs kept in ${harness.dir}`);
-  else rmSync(harness.dir, { recursive: true, force: true });
-}
-
-/** The log files among `files` that contain any of `secrets`, with which secret (its first characters only). */
-export function leaks(files: string[], secrets: Iterable<string>): string[] {
-  const values = [...secrets].filter((value) => value.length >= 8);
-  const found: string[] = [];
-  for (const file of files) {
-    const text = readFileSync(file, "utf8");
-    for (const value of values)
-      if (text.includes(value)) found.push(`${file} contains a secret starting ${value.slice(0, 6)}…`);
-  }
-  return found;
 }
