@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { type Fleet, startFleet } from "../../sim/fleet/index.ts";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
 import type { ApiCaller } from "../../sim/sandbox/provision.ts";
+import { CONTROLLER_PORTS, controllerEnv } from "../../sim/sandbox/workloads.ts";
 import { compiledBinary } from "../support/binaries.ts";
-import { killAllStarted } from "../support/processes.ts";
+import { killAllStarted, startProcess } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 import { type ControllerCluster, deliveries, startControllerCluster } from "./controllers.ts";
 import { measureFailover } from "./failover.ts";
@@ -66,12 +67,13 @@ const servedPod = (name: string) =>
   waitFor(`pod ${name} served`, async () => served(await podStatus(kube, name)), 120_000, 100);
 
 test("three replicas elect exactly one leader, which serves a pod", async () => {
-  const leader = await cluster.leader();
+  await cluster.leader();
   await createPod(sandbox, kube, "first");
   await servedPod("first");
-  expect(deliveries(leader).some((line) => line.pod === "first")).toBe(true);
+  // Under CPU starvation leadership may move meanwhile; still exactly one replica confirms the delivery.
+  const deliverers = cluster.replicas.filter((r) => deliveries(r).some((line) => line.pod === "first"));
+  expect(deliverers).toHaveLength(1);
   for (const replica of cluster.replicas) {
-    if (replica !== leader) expect(deliveries(replica)).toEqual([]);
     const text = await replica.metrics();
     expect(text).toMatch(/^kubernetesvault_raft_nodes 3$/m);
     expect(text).not.toMatch(/^kubernetesvault_raft_rpc_rejected_total\{/m);
@@ -189,4 +191,41 @@ test("SIGTERM of the leader hands leadership over before exiting 0", async () =>
   expect(next).not.toBe(leader);
   await leader.start();
   await waitFor("the restarted replica to follow", async () => !(await leader.isLeader()));
+});
+
+test("a controller with a PKI certificate but another CLUSTER_KEY is refused, counted, and never joins", async () => {
+  const d = sandbox.description;
+  const ip = "127.0.51.4";
+  const peers = [
+    ...cluster.replicas.map((r) => `${r.name}=${r.ip}:${CONTROLLER_PORTS.raft}`),
+    `rogue=${ip}:${CONTROLLER_PORTS.raft}`,
+  ];
+  const rogueDir = mkdtempSync(join(tmpdir(), "raft-rogue-"));
+  const rogue = startProcess(compiledBinary("controller"), [], {
+    logPath: join(rogueDir, "rogue.log"),
+    env: controllerEnv(d, 3, {
+      POD_IP: ip,
+      POD_NAME: "rogue",
+      METRICS_LISTEN: `${ip}:${CONTROLLER_PORTS.metrics}`,
+      HEALTH_LISTEN: `${ip}:${CONTROLLER_PORTS.health}`,
+      RAFT_DIR: join(rogueDir, "raft"),
+      RAFT_PEERS: peers.join(","),
+      CLUSTER_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
+    }),
+  });
+  try {
+    const refused = /^kubernetesvault_raft_rpc_rejected_total\{reason="unauthenticated"\} ([1-9]\d*)/m;
+    await waitFor("the cluster refusing the rogue's RPCs", async () => {
+      const texts = await Promise.all(cluster.replicas.map((r) => r.metrics().catch(() => "")));
+      return texts.some((text) => refused.test(text));
+    });
+    const leader = await cluster.leader();
+    expect(await leader.metrics()).toMatch(/^kubernetesvault_raft_nodes 3$/m);
+    expect(rogue.output()).not.toContain("leading: this replica");
+    await createPod(sandbox, kube, "with-rogue-around");
+    await servedPod("with-rogue-around");
+    expect(deliveries(leader).some((line) => line.pod === "with-rogue-around")).toBe(true);
+  } finally {
+    await rogue.stop();
+  }
 });

@@ -23,6 +23,11 @@ import type { RaftStorage } from "../storage/storage.ts";
 import { type Entry, EntryType, NO_NODE, type NodeId } from "../types.ts";
 import { RAFT_TIMING, type RaftTiming, SNAPSHOT_EVERY_ENTRIES, TRANSFER_TIMEOUT_MS } from "./defaults.ts";
 import { ProposalRefusedError, RaftHostStoppedError } from "./errors.ts";
+
+/** Catching up this many ticks at once means the process stalled for most of a lease. */
+const STALL_WARNING_TICKS = 6;
+const STALL_WARNING_INTERVAL_MS = 10_000;
+
 import { PendingProposals } from "./proposals.ts";
 import { TickClock } from "./ticker.ts";
 
@@ -135,8 +140,16 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
     }
   };
 
+  let lastStallWarning = Number.NEGATIVE_INFINITY;
   const tickNow = (): void => {
     const due = clock.due();
+    if (due >= STALL_WARNING_TICKS && options.now() - lastStallWarning > STALL_WARNING_INTERVAL_MS) {
+      // A starved event loop lapses the lease (the leader stops acting) and can cost leadership: say why.
+      lastStallWarning = options.now();
+      log.warn("raft ticks were late (event loop or process stalled); a leader lease may have lapsed", {
+        stalledMs: due * timing.tickMs,
+      });
+    }
     for (let i = 0; i < due; i++) node.tick();
     if (due > 0) {
       evaluate();
