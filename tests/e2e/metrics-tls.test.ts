@@ -1,7 +1,8 @@
 /**
- * The compiled controller's start-up refusal of a root token, and its metrics endpoint under mutual TLS scraped by
- * Debian's real Prometheus: the server certificate comes from the sandbox's Vault PKI (IP SAN = POD_IP), client
- * certificates must be signed by the CA of VAULT_CLIENT_CAS, and `promtool check metrics` accepts the exposition.
+ * The compiled controller's start-up refusals (a root token, a token Vault does not know, an unreachable Vault),
+ * and its metrics endpoint under mutual TLS scraped by Debian's real Prometheus: the server certificate comes from
+ * the sandbox's Vault PKI (IP SAN = POD_IP), client certificates must be signed by the CA of VAULT_CLIENT_CAS, and
+ * `promtool check metrics` accepts the exposition.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -72,6 +73,34 @@ describe("controller start-up and metrics over mutual TLS", () => {
     for (const line of result.stderr.trim().split("\n")) expect(() => JSON.parse(line)).not.toThrow();
     expect(result.stderr).not.toContain(harness.sandbox.description.vault.rootToken);
   });
+
+  for (const [what, override, expected] of [
+    [
+      "a token Vault does not know",
+      { VAULT_TOKEN: "hvs.not-a-real-token-000000000000" },
+      /VAULT_TOKEN.*HTTP 403: .*permission denied/,
+    ],
+    [
+      "an unreachable Vault",
+      { VAULT_ADDR: "https://127.0.42.6:8200" },
+      /Vault was not reached \(connect ECONNREFUSED 127\.0\.42\.6:8200\)/,
+    ],
+  ] as const)
+    check(`${what}: a clear error on stderr, a non-zero exit, no stack trace`, async () => {
+      const env = harness.controllerEnv({
+        POD_IP: "127.0.42.5",
+        POD_NAME: "kubernetes-vault-refused",
+        METRICS_LISTEN: "127.0.42.5:8080",
+        HEALTH_LISTEN: "127.0.42.5:8081",
+        ...override,
+      });
+      const result = await run(harness.controllerBinary, [], { env, timeoutMs: 120_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(expected);
+      expect(result.stderr).not.toMatch(/\n\s+at \S/);
+      expect(result.stderr).not.toContain(env.VAULT_TOKEN);
+      for (const line of result.stderr.trim().split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+    });
 
   check("a scrape without a client certificate is refused", async () => {
     const anonymous = createHttpClient({ trust: { kind: "ca", caPem: client.caPem }, timeoutMs: 10_000 });
