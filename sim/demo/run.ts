@@ -162,10 +162,10 @@ async function check(input: {
   const latencies = served.flatMap((p) =>
     p.servedAt !== undefined && p.createdAt !== undefined ? [p.servedAt - p.createdAt] : [],
   );
-  const leader = (await cluster.set.leaders())[0];
-  const histogram = leader
-    ? histogramQuantiles((await fetchText(leader.metricsUrl)) ?? "", "kubernetesvault_push_latency_seconds")
-    : undefined;
+  // Summed over the live replicas: each counts the pushes it made while leading (the killed one's are lost).
+  const live = cluster.members.filter((r) => r.alive());
+  const metricsTexts = await Promise.all(live.map(async (r) => (await fetchText(r.metricsUrl)) ?? ""));
+  const histogram = histogramQuantiles(metricsTexts.join("\n"), "kubernetesvault_push_latency_seconds");
   const checks: Check[] = [
     {
       what: "allowed pods with a token file",
@@ -202,10 +202,10 @@ async function check(input: {
           : "-",
     },
     {
-      what: "push latency (leader's histogram)",
+      what: "push latency (live replicas' histograms)",
       value: histogram
         ? `p50 ${histogram.p50}, p99 ${histogram.p99} over ${histogram.count} pushes`
-        : "no pushes recorded by the current leader",
+        : "no pushes recorded by the live replicas",
     },
     { what: "wall time", value: `${(input.elapsedMs / 1000).toFixed(1)} s` },
   ];
