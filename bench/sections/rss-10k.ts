@@ -42,7 +42,7 @@ export const rss10kSection: Section<"rss_10k_pods_mb"> = {
           waitFor(
             `${replica.name} ready`,
             async () => {
-              const response = await fetch(`${replica.healthUrl}/readyz`);
+              const response = await fetch(replica.readyUrl);
               return response.ok;
             },
             120_000,
