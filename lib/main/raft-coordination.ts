@@ -53,6 +53,12 @@ export interface RaftCoordinationOptions {
   certificates?: CertificateKeeper;
   timing?: Partial<RaftTiming>;
   snapshotEvery?: number;
+  /**
+   * Voters of a brand-new cluster (ignored once RAFT_DIR holds state). Default: the directory's members at start,
+   * right for a static list. With discovery, pass [self] on the one replica that bootstraps and [] on the others:
+   * the leader then adds them as learners and promotes them (membership.ts).
+   */
+  initialVoters?: readonly string[];
 }
 
 function ledgerStateMachine(
@@ -84,7 +90,8 @@ export async function createRaftCoordination(options: RaftCoordinationOptions): 
   const state = createLedgerStateMachine();
   const leadership = createLeadershipState(false);
   const auth = await createRpcAuthenticator({ clusterKey: config.clusterSecret, now: () => Date.now() });
-  const initialVoters = [...new Set([selfId, ...peers.members().map((m) => m.name)])].sort();
+  const initialVoters =
+    options.initialVoters ?? [...new Set([selfId, ...peers.members().map((m) => m.name)])].sort();
   let transport: Awaited<ReturnType<typeof startRaftTransport>> | undefined;
   const host = createRaftHost<ApplyOutcome>({
     id: selfId,

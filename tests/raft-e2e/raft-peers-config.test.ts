@@ -2,7 +2,10 @@
 // peer directory adds this replica when the list does not name it.
 import { expect, test } from "bun:test";
 import { ConfigError, loadControllerConfig } from "../../lib/config/index.ts";
-import { staticPeerDirectory } from "../../lib/main/index.ts";
+import { createLogger } from "../../lib/log/index.ts";
+import { defaultCoordination, staticPeerDirectory } from "../../lib/main/index.ts";
+import { createControllerMetrics } from "../../lib/metrics/index.ts";
+import { openVaultClient } from "../../lib/vault/index.ts";
 
 const BASE = {
   VAULT_TOKEN: "s.controller-token-for-config-tests",
@@ -63,5 +66,26 @@ test.each([
     const problems = (error as ConfigError).problems.filter((p) => p.variable === "RAFT_PEERS");
     expect(problems.map((p) => p.problem).join(" | ")).toContain(problem);
     for (const p of problems) expect(p.fix.length).toBeGreaterThan(0);
+  }
+});
+
+test("without RAFT_PEERS the controller coordinates as a single replica: leader at once", async () => {
+  const { metrics } = createControllerMetrics({ defaultMetrics: false });
+  const vault = openVaultClient({ addr: "https://127.0.0.1:9", token: "s.unused-by-coordination" });
+  try {
+    const config = loadControllerConfig(BASE);
+    // Built apart from the call, so it fits CoordinationContext with or without a `peers` field.
+    const context = {
+      config,
+      log: createLogger("error"),
+      vault,
+      metrics,
+      peers: staticPeerDirectory(config),
+    };
+    const coordination = await defaultCoordination(context, context.peers);
+    expect(coordination.leader.isLeader()).toBe(true);
+    expect(coordination.peerRoutes).toBeUndefined();
+  } finally {
+    vault.close();
   }
 });
