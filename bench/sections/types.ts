@@ -35,7 +35,8 @@ export type Mode =
   | "in-process fleet"
   | "minimal client"
   | "controllers only"
-  | "in-process UDP cluster";
+  | "in-process UDP cluster"
+  | "in-process Raft cluster";
 
 export type Outcome<K extends FigureKey> =
   | { value: Figures[K]; mode: Mode; notes: string[] }

@@ -32,6 +32,8 @@ const MODE_MEANING: Record<Mode, string> = {
   "minimal client":
     "lib/vault and lib/runtime calls back to back in the benchmark process, no controller or init",
   "controllers only": "real compiled controllers; pods are parked on a node nobody runs, so no init runs",
+  "in-process Raft cluster":
+    "three lib/raft hosts in the benchmark process, fsync'd file storage, the real HTTP transport with HMAC on loopback",
   "in-process UDP cluster":
     "lib/gossip hosts in the benchmark process over real UDP/TCP loopback sockets with the sealed envelope",
 };
