@@ -1,13 +1,13 @@
 /**
- * Issue 4's resilience tests in one sandbox with one compiled controller: cut watches and forced 410s, a 10 s
- * Vault outage, SIGTERM, a successor controller serving a pod created while none ran, and no minted value in any
- * captured log or Event.
+ * Issue 4's resilience tests in one sandbox with one compiled controller watching two namespaces by name
+ * (WATCH_NAMESPACES): a pod elsewhere is ignored; cut watches and forced 410s; a 10 s Vault outage; SIGTERM; a
+ * successor controller serving a pod created while none ran; and no minted value in any captured log or Event.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout } from "bun:test";
 import { killAllStarted } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
 import { expectNoLeaks, failureTracking, uidOf } from "./helpers.ts";
-import { type Harness, startHarness } from "./support.ts";
+import { type Harness, type Json, startHarness } from "./support.ts";
 
 setDefaultTimeout(180_000);
 
@@ -15,7 +15,13 @@ const { check, cleanUp } = failureTracking();
 let harness: Harness;
 
 beforeAll(async () => {
-  harness = await startHarness({ name: "resilience", podIpPrefix: "127.43", controllerIp: "127.0.43.1" });
+  harness = await startHarness({
+    name: "resilience",
+    podIpPrefix: "127.43",
+    controllerIp: "127.0.43.1",
+    // Plain names: one watch per namespace, so cuts and 410s hit several watches at once.
+    controllerEnv: { WATCH_NAMESPACES: "team-a,team-b" },
+  });
   await harness.startController();
 });
 
@@ -26,6 +32,20 @@ afterAll(async () => {
 });
 
 describe("the compiled controller through outages and restarts", () => {
+  check("WATCH_NAMESPACES: a pod in another namespace is not looked at", async () => {
+    const outside = await harness.createPod("team-c", "unwatched", "demo-app");
+    await waitFor("the unwatched pod's init container to run", async () => {
+      const status = (await harness.getPod("team-c", "unwatched")).status as Json | undefined;
+      const init = (status?.initContainerStatuses as Json[] | undefined)?.[0];
+      return (init?.state as Json | undefined)?.running !== undefined;
+    });
+    // Created after the team-c pod ran: by the time it is served, a watched team-c pod would have its refusal.
+    await harness.createPod("team-a", "watched", "demo-app");
+    await harness.waitServed("team-a", "watched");
+    expect(await harness.events("team-c", "unwatched")).toEqual([]);
+    expect(harness.mintsFor(uidOf(outside))).toHaveLength(0);
+  });
+
   check("a cut watch and a forced 410: every pod created around them is served", async () => {
     const names: string[] = [];
     const create = async (count: number, label: string) => {
