@@ -30,6 +30,7 @@ import {
   createEventRecorder,
   createKubeTransport,
   createPodInformer,
+  type KubeTransport,
   loadKubeConfig,
   podSourceOf,
 } from "../kube/index.ts";
@@ -46,7 +47,9 @@ import {
 import { openVaultClient, type VaultClient } from "../vault/index.ts";
 import type { Coordination } from "./coordination.ts";
 import { defaultCoordination } from "./default-coordination.ts";
+import { startGossipPeerDirectory } from "./peers.ts";
 import { describeStartupError, EXIT_OK } from "./startup-error.ts";
+import { type PeerDirectory, staticPeerDirectory } from "./static-peers.ts";
 
 /** How often gauges that describe a moving quantity (token TTL, queue depth) are refreshed. */
 const GAUGE_REFRESH_MS = 5_000;
@@ -65,6 +68,21 @@ export interface CoordinationContext {
   metrics: ControllerMetricsRecorder;
   /** The controller's PKI certificate keeper, when VAULT_CA_BACKEND is set (Raft uses it for mutual TLS). */
   certificates?: CertificateKeeper;
+  /** The replicas and their Raft addresses: RAFT_PEERS when set, else gossip seeded from the Endpoints. */
+  peers: PeerDirectory;
+}
+
+/** RAFT_PEERS when set; otherwise gossip discovery, given time to see the replicas the Endpoints list. */
+async function startPeers(
+  config: ControllerConfig,
+  log: Logger,
+  metrics: ControllerMetricsRecorder,
+  kubeTransport: KubeTransport,
+): Promise<PeerDirectory & { stop(): Promise<void> }> {
+  if (config.raftPeers.length > 0) return { ...staticPeerDirectory(config), stop: () => Promise.resolve() };
+  const directory = await startGossipPeerDirectory({ config, log, metrics, kubeTransport });
+  await directory.settled();
+  return directory;
 }
 
 async function readOptionalPem(
@@ -168,13 +186,18 @@ export async function runController(options: ControllerRunOptions): Promise<numb
       onEmitted: (reason, type) => metrics.eventEmitted(reason, type),
     });
 
-    // Raft when RAFT_PEERS names other replicas, a single replica otherwise.
-    const coordination = await (options.coordination ?? ((context) => defaultCoordination(context)))({
+    const peers = await startPeers(config, log, metrics, transport);
+    cleanups.push(() => peers.stop());
+    // Raft when the directory names other replicas, a single replica otherwise.
+    const coordination = await (
+      options.coordination ?? ((context) => defaultCoordination(context, context.peers))
+    )({
       config,
       log,
       vault,
       metrics,
       ...(certificates ? { certificates } : {}),
+      peers,
     });
     const keeper = certificates;
     const controller = createController({
