@@ -3,7 +3,17 @@
  * (`.state/packaging/context-<hash>/`): `dist/` from the build script plus the repo's Containerfile and
  * .containerignore. The repo's own dist/ is left alone, so a developer's build and the tests never race.
  */
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { sourceHash } from "../../support/binaries.ts";
 import { ROOT, runOk } from "./tools.ts";
@@ -18,23 +28,37 @@ export interface BuildContext {
   rootfs(program: Program): string;
   /** The host (x64) executable the build script compiled. */
   binary(program: Program): string;
-  /** What the build script printed, per program built in this process (empty when reused from disk). */
-  logs: Partial<Record<Program, string>>;
 }
 
-/** Each context holds 100+ MiB executables; keep only the current source state's. */
+/** A context unused this long belongs to no running test process (each touches its context on every use). */
+const STALE_AFTER_MS = 30 * 60_000;
+
+/** Each context holds 100+ MiB executables; drop those no test process has used for a while. */
 function removeStaleContexts(current: string): void {
   const parent = dirname(current);
   if (!existsSync(parent)) return;
-  for (const name of readdirSync(parent))
-    if (name.startsWith("context-") && join(parent, name) !== current)
-      rmSync(join(parent, name), { recursive: true, force: true });
+  for (const name of readdirSync(parent)) {
+    const path = join(parent, name);
+    if (
+      name.startsWith("context-") &&
+      path !== current &&
+      Date.now() - statSync(path).mtimeMs > STALE_AFTER_MS
+    )
+      rmSync(path, { recursive: true, force: true });
+  }
 }
+
+/**
+ * Fixed for the whole test process: teammates commit to cmd/ and lib/ all the time, and a process must not build
+ * init in one context and the controller in another (or delete the one it is using).
+ */
+let processHash: string | undefined;
 
 const pending = new Map<string, Promise<BuildContext>>();
 
 async function build(program: Program): Promise<BuildContext> {
-  const hash = sourceHash(["scripts/build.ts"]);
+  processHash ??= sourceHash(["scripts/build.ts"]);
+  const hash = processHash;
   const dir = join(ROOT, ".state", "packaging", `context-${hash}`);
   const dist = join(dir, "dist");
   const context: BuildContext = {
@@ -42,13 +66,12 @@ async function build(program: Program): Promise<BuildContext> {
     dist,
     rootfs: (p) => join(dist, "rootfs", p),
     binary: (p) => join(dist, p),
-    logs: {},
   };
   const done = join(dist, `${program}.built`);
   if (!existsSync(done)) {
     removeStaleContexts(dir);
     mkdirSync(dir, { recursive: true });
-    context.logs[program] = await runOk(process.execPath, [
+    await runOk(process.execPath, [
       "scripts/build.ts",
       "--targets",
       "x64",
@@ -59,6 +82,7 @@ async function build(program: Program): Promise<BuildContext> {
     ]);
     writeFileSync(done, `${new Date().toISOString()}\n`);
   }
+  utimesSync(dir, new Date(), new Date());
   // Always the current files: they are not part of the hash, and copying them is cheap.
   for (const file of ["Containerfile", ".containerignore"]) copyFileSync(join(ROOT, file), join(dir, file));
   return context;
