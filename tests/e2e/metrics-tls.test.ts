@@ -232,6 +232,11 @@ scrape_configs:
       "kubernetesvault_push_latency_seconds_count",
     ])
       expect(body).toMatch(new RegExp(`^${metric}(\\{[^}]*\\})? [1-9]`, "m"));
+    // The controller's own credentials are watched: its token's TTL and its certificate's expiry.
+    expect(Number(/^kubernetesvault_vault_token_ttl_seconds (\d+)/m.exec(body)?.[1])).toBeGreaterThan(3600);
+    const expiry =
+      /^kubernetesvault_certificate_expiry_timestamp_seconds\{purpose="push-client"\} (\d+)/m.exec(body);
+    expect(Number(expiry?.[1]) * 1000).toBeGreaterThan(Date.now());
     const controller = harness.controller();
     controller.signal("SIGTERM");
     expect(await controller.exited()).toBe(0);
