@@ -12,7 +12,8 @@
  *   directory's start if it was never seen (a replica rolled away before we started) — for a removal grace period.
  * - `settled()` resolves once the Endpoints were listed and every address in them is a live member, or after
  *   `settleTimeoutMs`: the view to bootstrap a new Raft cluster from.
- * - Metrics: kubernetes_discovered_nodes (Endpoints addresses) and gossip_nodes_{joined,left,failed,reaped}_total.
+ * - Metrics: kubernetes_discovered_nodes (Endpoints addresses), gossip_nodes_{joined,left,failed,reaped}_total and
+ *   gossip_packets_dropped_total{reason} (copied from the host's counters every DROP_COPY_INTERVAL_MS).
  * - `stop()` announces our departure (peers see "left", not "failed") and stops watching the Endpoints.
  */
 import type { ControllerConfig } from "../config/index.ts";
@@ -34,7 +35,12 @@ import type { PeerDirectory, PeerMember } from "./static-peers.ts";
 
 export type PeerMetrics = Pick<
   ControllerMetricsRecorder,
-  "discoveredNodes" | "gossipNodeJoined" | "gossipNodeLeft" | "gossipNodeFailed" | "gossipNodeReaped"
+  | "discoveredNodes"
+  | "gossipNodeJoined"
+  | "gossipNodeLeft"
+  | "gossipNodeFailed"
+  | "gossipNodeReaped"
+  | "gossipPacketsDropped"
 >;
 
 export interface GossipPeerDirectoryOptions {
@@ -67,6 +73,8 @@ export interface GossipPeerDirectory extends PeerDirectory {
 const LEAVE_GRACE_MS = 500;
 /** Replicas of one rollout start within seconds of each other; past this, bootstrap with whoever is there. */
 const SETTLE_TIMEOUT_MS = 15_000;
+/** Drops are evidence (a rogue, a wrong key), not alarms that need the second they happen. */
+const DROP_COPY_INTERVAL_MS = 1_000;
 const byName = (a: PeerMember, b: PeerMember) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export async function startGossipPeerDirectory(
@@ -139,6 +147,17 @@ export async function startGossipPeerDirectory(
     node.join(seeds);
   });
 
+  const copied = new Map<string, number>();
+  const copyDrops = () => {
+    for (const [reason, count] of Object.entries(node.stats().dropped)) {
+      const increase = count - (copied.get(reason) ?? 0);
+      if (increase > 0) metrics.gossipPacketsDropped(reason, increase);
+      copied.set(reason, count);
+    }
+  };
+  const dropTimer = setInterval(copyDrops, DROP_COPY_INTERVAL_MS);
+  dropTimer.unref?.();
+
   const settled = async () => {
     const deadline = now() + (options.settleTimeoutMs ?? SETTLE_TIMEOUT_MS);
     const everySeedLive = () => {
@@ -167,6 +186,7 @@ export async function startGossipPeerDirectory(
     async stop() {
       unsubscribe();
       listeners.clear();
+      clearInterval(dropTimer);
       await Promise.all([endpoints.stop(), node.leave(LEAVE_GRACE_MS)]);
     },
   };

@@ -34,6 +34,8 @@ export interface ControllerMetricsRecorder extends ControllerMetrics {
   gossipNodeLeft(node: string): void;
   gossipNodeFailed(node: string): void;
   gossipNodeReaped(node: string): void;
+  /** Adds `count` refused gossip packets for `reason` (the host counts them; we copy the increase). */
+  gossipPacketsDropped(reason: string, count: number): void;
 }
 
 export function createMetricsRecorder(m: Instruments): ControllerMetricsRecorder {
@@ -76,5 +78,6 @@ export function createMetricsRecorder(m: Instruments): ControllerMetricsRecorder
     gossipNodeLeft: (node) => m.gossipLeft.inc({ node }),
     gossipNodeFailed: (node) => m.gossipFailed.inc({ node }),
     gossipNodeReaped: (node) => m.gossipReaped.inc({ node }),
+    gossipPacketsDropped: (reason, count) => m.gossipDropped.inc({ reason }, count),
   };
 }

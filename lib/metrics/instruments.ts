@@ -110,6 +110,11 @@ export function createInstruments(registry: Registry) {
       "approle",
     ]),
     // Ours.
+    gossipDropped: counter(
+      "gossip_packets_dropped_total",
+      "Gossip packets and streams refused: unauthenticated (no CLUSTER_KEY), stale, replayed, malformed... (reason).",
+      ["reason"],
+    ),
     discoveredNodes: gauge(
       "kubernetes_discovered_nodes",
       "Controller peers discovered through the Kubernetes API.",

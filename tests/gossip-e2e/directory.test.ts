@@ -135,7 +135,7 @@ describe("gossip peer directory seeded from the Endpoints", () => {
   });
 
   test("a gossip member without the cluster key never becomes a member, and its packets are dropped", async () => {
-    const { directory: d } = await directory(5);
+    const { directory: d, metricsText } = await directory(5);
     const transport = await openUdpTransport({ host: "127.0.9.1", port: GOSSIP_PORT });
     const rogue = startGossipNode({
       name: "rogue",
@@ -147,6 +147,11 @@ describe("gossip peer directory seeded from the Endpoints", () => {
     bareNodes.push(rogue);
     rogue.join([d.gossip.address]);
     await waitFor("the rogue's packets to be refused", () => d.gossip.stats().dropped.unauthenticated >= 3);
+    await waitFor("the refusals in the metrics", async () =>
+      /^kubernetesvault_gossip_packets_dropped_total\{reason="unauthenticated"\} [1-9]/m.test(
+        await metricsText(),
+      ),
+    );
     expect(d.members().map((m) => m.name)).not.toContain("rogue");
     expect(d.gossip.members().map((m) => m.name)).not.toContain("rogue");
     expect(rogue.liveMembers().map((m) => m.name)).toEqual(["rogue"]);
