@@ -63,6 +63,10 @@ afterAll(async () => {
   killAllStarted();
 });
 
+/** Successful Vault logins from a pod's address: exactly 1 for a pod served once. */
+const loginsOf = async (name: string) =>
+  loginsByAddress(sandbox).get(String((await podStatus(kube, name)).status?.podIP)) ?? 0;
+
 const servedPod = (name: string) =>
   waitFor(`pod ${name} served`, async () => served(await podStatus(kube, name)), 120_000, 100);
 
@@ -70,9 +74,10 @@ test("three replicas elect exactly one leader, which serves a pod", async () => 
   await cluster.leader();
   await createPod(sandbox, kube, "first");
   await servedPod("first");
-  // Under CPU starvation leadership may move meanwhile; still exactly one replica confirms the delivery.
+  expect(await loginsOf("first")).toBe(1);
+  // Under CPU starvation leadership may move mid-push (the push then counts as unconfirmed); never two confirm it.
   const deliverers = cluster.replicas.filter((r) => deliveries(r).some((line) => line.pod === "first"));
-  expect(deliverers).toHaveLength(1);
+  expect(deliverers.length).toBeLessThanOrEqual(1);
   for (const replica of cluster.replicas) {
     const text = await replica.metrics();
     expect(text).toMatch(/^kubernetesvault_raft_nodes 3$/m);
@@ -107,9 +112,8 @@ test(`SIGKILL of the leader during a burst of ${BURST} pods: every pod served, n
       .map((name, i) => ({ name, logins: logins.get(String(pods[i]?.status?.podIP)) ?? 0 }))
       .filter((pod) => pod.logins !== 1);
     expect(notOnce).toEqual([]);
-    const newLeader = await cluster.leader();
-    expect(newLeader).not.toBe(leader);
-    expect(deliveries(newLeader).some((line) => Date.parse(line.time) > killedAt)).toBe(true);
+    const survivors = cluster.replicas.filter((r) => r !== leader);
+    expect(survivors.some((r) => deliveries(r).some((line) => Date.parse(line.time) > killedAt))).toBe(true);
   } finally {
     // Later tests need all three replicas, whatever happened here.
     if (leader.process().exitCode() !== null) await leader.start();
@@ -136,14 +140,23 @@ test("SIGSTOP of the leader: another takes over; on SIGCONT it follows and pushe
     stopped.process().signal("SIGCONT");
   }
   await waitFor("the resumed replica to report it does not lead", async () => !(await stopped.isLeader()));
-  const leader = await cluster.leader();
-  expect(leader).not.toBe(stopped);
+  await cluster.leader();
   await createPod(sandbox, kube, "after-resume");
   await servedPod("after-resume");
-  expect(deliveries(stopped).filter((line) => Date.parse(line.time) > stoppedAt)).toEqual([]);
+  expect(await loginsOf("during-stop")).toBe(1);
+  expect(await loginsOf("after-resume")).toBe(1);
+  // On resume its first act is to notice the lapsed lease: nothing was pushed by it from the stop until then.
+  const stepDown = stopped
+    .lines()
+    .find((line) => line.msg === "not leading" && Date.parse(line.time) > stoppedAt);
+  expect(stepDown).toBeDefined();
+  const stepDownAt = Date.parse(String(stepDown?.time));
   expect(
-    stopped.lines().some((line) => line.msg === "not leading" && Date.parse(line.time) > stoppedAt),
-  ).toBe(true);
+    deliveries(stopped).filter(
+      (line) => Date.parse(line.time) > stoppedAt && Date.parse(line.time) <= stepDownAt,
+    ),
+  ).toEqual([]);
+  expect(deliveries(stopped).some((line) => line.pod === "during-stop")).toBe(false);
 });
 
 test("restarting all three keeps the ledger: nothing served before is minted again", async () => {
@@ -224,7 +237,7 @@ test("a controller with a PKI certificate but another CLUSTER_KEY is refused, co
     expect(rogue.output()).not.toContain("leading: this replica");
     await createPod(sandbox, kube, "with-rogue-around");
     await servedPod("with-rogue-around");
-    expect(deliveries(leader).some((line) => line.pod === "with-rogue-around")).toBe(true);
+    expect(await loginsOf("with-rogue-around")).toBe(1);
   } finally {
     await rogue.stop();
   }
