@@ -71,6 +71,13 @@ function verdictOf(report: SectionReport, values: FigureValues): string {
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
+/** A table with padded columns, as biome's markdown formatter writes it (so `bun run check` accepts the file). */
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, 3, ...rows.map((row) => (row[i] ?? "").length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)];
+}
+
 export function resultsMarkdown(
   reports: readonly SectionReport[],
   machine: Machine,
@@ -84,21 +91,25 @@ export function resultsMarkdown(
     "",
     `Measured ${at} by \`${command}\`. Figures are from this machine only (below); \`null\` means not measured, with the reason under the table.`,
     "",
-    "| figure | value | goal | verdict | anchor | mode |",
-    "|---|---|---|---|---|---|",
   ];
+  const rows: string[][] = [];
   for (const key of FIGURE_KEYS) {
     const report = byKey.get(key);
     if (!report) {
-      lines.push(`| \`${key}\` | null | — | — | — | — |`);
+      rows.push([`\`${key}\``, "null", "—", "—", "—", "—"]);
       continue;
     }
     const { section, outcome } = report;
-    const mode = outcome.value === null ? "—" : outcome.mode;
-    lines.push(
-      `| \`${key}\` | ${cell(formatValue(outcome.value))} | ${cell(section.goal)} | ${verdictOf(report, values)} | ${cell(section.anchor)} | ${mode} |`,
-    );
+    rows.push([
+      `\`${key}\``,
+      cell(formatValue(outcome.value)),
+      cell(section.goal),
+      verdictOf(report, values),
+      cell(section.anchor),
+      outcome.value === null ? "—" : outcome.mode,
+    ]);
   }
+  lines.push(...table(["figure", "value", "goal", "verdict", "anchor", "mode"], rows));
   const missing = reports.filter((r) => r.outcome.value === null);
   if (missing.length > 0) {
     lines.push("", "## Not measured", "");
@@ -125,9 +136,20 @@ export function resultsMarkdown(
     "",
     "## Machine",
     "",
-    "| cpu | cores | memory | OS | kernel | arch | bun |",
-    "|---|---|---|---|---|---|---|",
-    `| ${cell(machine.cpu_model)} | ${machine.cores} | ${machine.memory_gb} GiB | ${cell(machine.os)} | ${machine.kernel} | ${machine.arch} | ${machine.bun} |`,
+    ...table(
+      ["cpu", "cores", "memory", "OS", "kernel", "arch", "bun"],
+      [
+        [
+          cell(machine.cpu_model),
+          String(machine.cores),
+          `${machine.memory_gb} GiB`,
+          cell(machine.os),
+          machine.kernel,
+          machine.arch,
+          machine.bun,
+        ],
+      ],
+    ),
     "",
   );
   return lines.join("\n");
