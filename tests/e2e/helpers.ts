@@ -66,6 +66,10 @@ export async function expectNoLeaks(
   expect(files.length).toBeGreaterThanOrEqual(minimum.logFiles);
   const secrets = harness.issued;
   expect(secrets.size).toBeGreaterThanOrEqual(minimum.secrets);
+  // The Vault stand-in's hook saw every token the pods received, so it sees what the check must look for.
+  const read = harness.tokensRead();
+  expect(read.length).toBeGreaterThan(0);
+  expect(read.filter((token) => !secrets.has(token))).toEqual([]);
   // Kubernetes Events are read by anyone who may `kubectl describe pod`: they are logs too.
   const events = (await Promise.all(namespaces.map((namespace) => harness.events(namespace)))).flat();
   expect(events.length).toBeGreaterThanOrEqual(minimum.events);

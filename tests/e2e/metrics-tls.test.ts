@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createHttpClient } from "../../lib/runtime/index.ts";
 import { killAllStarted, startProcess, type TestProcess } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
-import { failureTracking, leaks, run, tool } from "./helpers.ts";
+import { expectNoLeaks, failureTracking, run, tool } from "./helpers.ts";
 import { type Harness, type Json, startHarness } from "./support.ts";
 
 setDefaultTimeout(180_000);
@@ -240,11 +240,10 @@ scrape_configs:
     const controller = harness.controller();
     controller.signal("SIGTERM");
     expect(await controller.exited()).toBe(0);
-    const secrets = new Set(harness.issued);
-    secrets.add(client.privateKey.split("\n")[1] ?? "");
-    expect(secrets.size).toBeGreaterThan(3);
+    // Prometheus' client key is a secret too (its base64 body is what a leak would show).
+    harness.issued.add(client.privateKey.split("\n")[1] ?? "");
     const scrape = join(harness.dir, "scrape.txt");
     writeFileSync(scrape, body);
-    expect(leaks([...harness.logFiles(), scrape], secrets)).toEqual([]);
+    await expectNoLeaks(harness, ["team-a"], { logFiles: 3, secrets: 4, events: 1 }, [scrape]);
   });
 });

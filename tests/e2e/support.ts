@@ -87,6 +87,8 @@ export interface Harness {
   mintsFor(uid: string): MintRecord[];
   /** Vault's answer to auth/token/lookup-self made with `token`, or the HTTP status it refused with. */
   lookupSelf(token: string): Promise<{ ok: true; data: Json } | { ok: false; status: number }>;
+  /** The client tokens read from pods' token files so far. */
+  tokensRead(): string[];
   /** Every log file a test here captured: the controller's (all runs) and every init container's. */
   logFiles(): string[];
   stop(): Promise<void>;
@@ -238,12 +240,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       if (!response.ok) return { ok: false, status: response.status };
       return { ok: true, data: (JSON.parse(text) as { data: Json }).data };
     },
+    tokensRead: () => [...tokens.values()],
     logFiles: () => [...filesUnder(controllerLogs, ".log"), ...filesUnder(d.kubelet.podsDir, ".log")],
     async stop() {
       unsubscribe();
       await current?.stop();
       await sandbox.stop();
-      for (const token of tokens.values()) issued.add(token);
     },
   };
   return harness;
