@@ -19,6 +19,8 @@ export interface InitMeasurement {
   executableBytes: number;
   runs: number;
   startToListeningMs: { p50: number; p90: number; min: number };
+  /** As the init itself counts it (since_process_start_ms): without the spawn's own cost. */
+  processStartToListeningMs: { p50: number; p90: number; min: number } | null;
   insideRunInitMs: { p50: number; p90: number };
   idleRssMiB: { max: number };
   exchange: { pushToAnswerMs: number; peakRssMiB: number | null };
@@ -32,6 +34,7 @@ export async function measureInit(context: BenchContext, runs: number): Promise<
   const binary = compiledBinary("init");
   const listening: number[] = [];
   const internal: number[] = [];
+  const sinceProcessStart: number[] = [];
   const idle: number[] = [];
   for (let i = 0; i < runs; i++) {
     const podIp = `${ADDRESS_PREFIX}.${(i % 200) + 1}`;
@@ -46,6 +49,7 @@ export async function measureInit(context: BenchContext, runs: number): Promise<
     try {
       listening.push(started.listeningMs);
       internal.push(started.internalMs);
+      if (started.processMs !== undefined) sinceProcessStart.push(started.processMs);
       idle.push(await residentBytes(started.process.pid));
     } finally {
       await started.kill();
@@ -92,6 +96,14 @@ export async function measureInit(context: BenchContext, runs: number): Promise<
       p90: round2(percentile(listening, 0.9)),
       min: round2(Math.min(...listening)),
     },
+    processStartToListeningMs:
+      sinceProcessStart.length === 0
+        ? null
+        : {
+            p50: round2(percentile(sinceProcessStart, 0.5)),
+            p90: round2(percentile(sinceProcessStart, 0.9)),
+            min: round2(Math.min(...sinceProcessStart)),
+          },
     insideRunInitMs: { p50: round2(percentile(internal, 0.5)), p90: round2(percentile(internal, 0.9)) },
     idleRssMiB: { max: mib(Math.max(...idle)) },
     exchange: {
@@ -113,7 +125,7 @@ export const initSection: Section<"init"> = {
     const measured = await measureInit(context, runs);
     const image = await findImageSize(context.root);
     const notes = [
-      `start-up: median of ${runs} spawns to the listening log line${runs < MIN_STARTS ? ` (below the ${MIN_STARTS} asked for)` : ""}; inside runInit ${measured.insideRunInitMs.p50} ms`,
+      `start-up: median of ${runs} spawns to the listening log line${runs < MIN_STARTS ? ` (below the ${MIN_STARTS} asked for)` : ""}; ${measured.processStartToListeningMs ? `${measured.processStartToListeningMs.p50} ms as the init counts from its process start, ` : ""}inside runInit ${measured.insideRunInitMs.p50} ms`,
       `idle RSS ${measured.idleRssMiB.max} MiB; one exchange answered in ${measured.exchange.pushToAnswerMs} ms`,
       "peak RSS: /usr/bin/time -v over the whole exchange",
       image.value === null ? `image_mb_compressed: null: ${image.reason}` : `image size from ${image.source}`,

@@ -17,6 +17,8 @@ export interface StartedInit {
   listeningMs: number;
   /** runInit's own start-up figure from that line (certificate + bind). */
   internalMs: number;
+  /** The init's own time from process start to listening (since_process_start_ms), if it logged it. */
+  processMs: number | undefined;
   /** Everything written to stderr until now and, after `finish()`, until exit. */
   stderr(): string;
   /** Waits for exit; answers the peak RSS in bytes (undefined if it could not be read). */
@@ -69,7 +71,10 @@ export async function spawnInit(
   return {
     process: child,
     listeningMs,
-    internalMs: (JSON.parse(line) as { startup_ms: number }).startup_ms,
+    ...(() => {
+      const fields = JSON.parse(line) as { startup_ms: number; since_process_start_ms?: number };
+      return { internalMs: fields.startup_ms, processMs: fields.since_process_start_ms };
+    })(),
     stderr: () => text,
     async finish() {
       await child.exited;
