@@ -1,10 +1,14 @@
 // RAFT_PEERS: name=host:port items (IPv4, bracketed IPv6, DNS names), every problem reported with a fix; the static
 // peer directory adds this replica when the list does not name it.
 import { expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, loadControllerConfig } from "../../lib/config/index.ts";
 import { createLogger } from "../../lib/log/index.ts";
 import { defaultCoordination, staticPeerDirectory } from "../../lib/main/index.ts";
 import { createControllerMetrics } from "../../lib/metrics/index.ts";
+import { FileStorage } from "../../lib/raft/index.ts";
 import { openVaultClient } from "../../lib/vault/index.ts";
 
 const BASE = {
@@ -85,6 +89,30 @@ test("without RAFT_PEERS the controller coordinates as a single replica: leader 
     const coordination = await defaultCoordination(context, context.peers);
     expect(coordination.leader.isLeader()).toBe(true);
     expect(coordination.peerRoutes).toBeUndefined();
+  } finally {
+    vault.close();
+  }
+});
+
+test("without peers but with Raft state in RAFT_DIR, the replica rejoins its cluster instead of leading alone", async () => {
+  const raftDir = mkdtempSync(join(tmpdir(), "raft-state-"));
+  const storage = await FileStorage.open({ dir: raftDir });
+  await storage.save({ entries: [], hardState: { term: 3, vote: "kv-1", commit: 0 } });
+  await storage.close();
+  const { metrics } = createControllerMetrics({ defaultMetrics: false });
+  const vault = openVaultClient({ addr: "https://127.0.0.1:9", token: "s.unused-by-coordination" });
+  try {
+    const config = loadControllerConfig({ ...BASE, RAFT_DIR: raftDir });
+    const context = {
+      config,
+      log: createLogger("error"),
+      vault,
+      metrics,
+      peers: staticPeerDirectory(config),
+    };
+    const coordination = await defaultCoordination(context, context.peers);
+    expect(coordination.leader.isLeader()).toBe(false);
+    await coordination.stop();
   } finally {
     vault.close();
   }
