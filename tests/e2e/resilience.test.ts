@@ -114,6 +114,7 @@ describe("the compiled controller through outages and restarts", () => {
       expect(code).toBe(0);
       // The drain bound is 10 s (lib/controller/defaults.ts SHUTDOWN_DRAIN_MS); the rest is closing down.
       expect(Date.now() - signalledAt).toBeLessThan(20_000);
+      expect(controller.output()).toContain("in-flight pushes did not finish within the shutdown bound");
       expect(controller.output()).toContain('"msg":"stopped"');
       await harness.deletePod("team-a", "hanging");
     },
