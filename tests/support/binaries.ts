@@ -5,7 +5,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const ROOT = resolve(import.meta.dir, "../..");
@@ -62,5 +62,18 @@ export function compiledBinary(program: Program): string {
   );
   if (result.status !== 0) throw new Error(`compiling ${program} failed:\n${result.stderr}${result.stdout}`);
   renameSync(partial, outfile);
+  pruneOlderBuilds(program, outfile);
   return outfile;
+}
+
+/** Builds are ~100 MB each; keep the few newest per program so a working tree does not fill the disk. */
+const KEEP_BUILDS = 3;
+
+function pruneOlderBuilds(program: Program, keep: string): void {
+  const builds = readdirSync(CACHE)
+    .filter((name) => name.startsWith(`${program}-`) && !name.endsWith(".partial"))
+    .map((name) => join(CACHE, name))
+    .filter((path) => path !== keep)
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  for (const stale of builds.slice(KEEP_BUILDS - 1)) rmSync(stale, { force: true });
 }
