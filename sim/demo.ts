@@ -55,6 +55,7 @@ const onSignal = (signal: string, code: number) => async () => {
 };
 process.on("SIGINT", onSignal("SIGINT", 130));
 process.on("SIGTERM", onSignal("SIGTERM", 143));
+process.on("SIGHUP", onSignal("SIGHUP", 129));
 
 const display = createDisplay();
 const started = performance.now();
