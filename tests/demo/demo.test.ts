@@ -95,6 +95,34 @@ describe("bun run demo", () => {
   );
 
   test(
+    "--chaos (watches cut, 410 forced, Vault stopped) still serves every allowed pod",
+    kept(async () => {
+      const demo = runDemo(
+        [
+          "--pods",
+          "5",
+          "--chaos",
+          "--controller-prefix",
+          "127.0.46",
+          "--pod-prefix",
+          "127.46",
+          "--state-dir",
+          join(dir, "chaos"),
+        ],
+        "chaos",
+      );
+      const code = await demo.exited();
+      const output = demo.output();
+      expect({ code, output }).toMatchObject({ code: 0 });
+      expect(output).toContain("chaos: every API watch cut and history compacted");
+      expect(output).toContain("chaos: Vault stopped for 3 s");
+      expect(output).toContain("chaos: Vault back");
+      expect(output).toMatch(/tokens Vault's lookup-self accepts\s+4\/4\s+ok/);
+      expect(output).toContain("DEMO PASSED");
+    }),
+  );
+
+  test(
     "--keep leaves everything up with instructions until SIGINT, which stops every process it started",
     kept(async () => {
       const demo = runDemo(
