@@ -83,6 +83,18 @@ describe("initCertificateCheck", () => {
     expect(initCertificateCheck("127.1.0.5")(new Uint8Array([1, 2, 3]))).toContain("cannot be parsed");
   });
 
+  test("an IPv6 pod IP matches its SAN in any spelling", async () => {
+    const leaf = await selfSignedLeaf({
+      commonName: "init",
+      ipSans: ["fd00::1"],
+      ttlMs: 60_000,
+      usages: ["server"],
+    });
+    const der = new Uint8Array(Buffer.from(leaf.certPem.replace(/-----[^-]+-----|\s/g, ""), "base64"));
+    expect(initCertificateCheck("fd00:0:0::1")(der)).toBeUndefined();
+    expect(initCertificateCheck("fd00::2")(der)).toContain("names fd00::1, not the pod IP fd00::2");
+  });
+
   test("pushUrl brackets IPv6", () => {
     expect(pushUrl("10.0.0.1")).toBe("https://10.0.0.1:50000/");
     expect(pushUrl("fd00::1", 50001)).toBe("https://[fd00::1]:50001/");
