@@ -204,7 +204,11 @@ export async function runController(options: ControllerRunOptions): Promise<numb
       pods: podSourceFrom(podSourceOf(informer)),
       ledger: coordination.ledger,
       vault: vaultOperationsFrom(vault),
-      pusher: createHttpsPusher({ identity: () => keeper?.current(), initPort: config.initPort }),
+      pusher: createHttpsPusher({
+        identity: () => keeper?.current(),
+        initPort: config.initPort,
+        localAddress: config.podIp,
+      }),
       events: eventSinkFrom(recorder),
       metrics,
       policy: policyFrom(allowList),

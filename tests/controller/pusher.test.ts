@@ -25,6 +25,7 @@ let controllerCa: CertificateAuthority;
 let controllerIdentity: KeyPairPem;
 const servers: RunningServer[] = [];
 const received: string[] = [];
+const remoteAddresses: string[] = [];
 let answer: () => Response = () => Response.json({ tokenAccessor: "tok-acc", secretIdAccessor: "sid-acc" });
 
 async function initServer(listenIp: string, certificateIp: string): Promise<RunningServer> {
@@ -33,8 +34,9 @@ async function initServer(listenIp: string, certificateIp: string): Promise<Runn
     hostname: listenIp,
     port: 0,
     tls: { ...leaf, clientCaPem: controllerCa.certPem, requireClientCert: true },
-    fetch: async (incoming) => {
+    fetch: async (incoming, info) => {
       received.push(await incoming.text());
+      remoteAddresses.push(info.remoteAddress ?? "");
       return answer();
     },
   });
@@ -165,4 +167,18 @@ describe("https pusher", () => {
     expect(outcome).toMatchObject({ kind: "failed", reason: expect.stringContaining("aborted") });
     expect(received.length).toBe(before);
   });
+});
+
+test("pushes leave from localAddress (the controller's POD_IP), not the kernel's choice", async () => {
+  answer = () => Response.json({ tokenAccessor: "tok-acc", secretIdAccessor: "sid-acc" });
+  const server = await initServer("127.1.7.20", "127.1.7.20");
+  const pusher = createHttpsPusher({
+    identity: () => controllerIdentity,
+    initPort: server.port,
+    localAddress: "127.1.7.21",
+    timeoutMs: 20_000,
+  });
+  expect(await pusher.listening?.("127.1.7.20", live())).toEqual({ listening: true });
+  expect(await pusher.push("127.1.7.20", request, live())).toMatchObject({ kind: "delivered" });
+  expect(remoteAddresses.at(-1)).toBe("127.1.7.21");
 });

@@ -33,6 +33,11 @@ export interface HttpsPusherOptions {
   /** The controller's current client certificate, or undefined to push without one (the init then warns loudly). */
   identity: () => ClientIdentity | undefined;
   initPort?: number;
+  /**
+   * The address pushes (and listening probes) leave from: the controller's POD_IP, so the init sees the pod's
+   * address rather than whatever the kernel picks (127.0.0.1 on loopback, a node address with some CNIs).
+   */
+  localAddress?: string;
   timeoutMs?: number;
   now?: () => Date;
 }
@@ -80,7 +85,13 @@ const LISTENING_PROBE_TIMEOUT_MS = 3_000;
 export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
   return {
     listening: (podIp, signal) =>
-      isListening(podIp, options.initPort ?? INIT_PORT, LISTENING_PROBE_TIMEOUT_MS, signal),
+      isListening(
+        podIp,
+        options.initPort ?? INIT_PORT,
+        LISTENING_PROBE_TIMEOUT_MS,
+        signal,
+        options.localAddress,
+      ),
     async push(podIp, request, signal) {
       // createHttpClient only listens for a later abort; an already-aborted signal must stop here.
       if (signal.aborted)
@@ -92,6 +103,7 @@ export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
         timeoutMs: options.timeoutMs ?? PUSH_TIMEOUT_MS,
         maxResponseBytes: PUSH_MAX_RESPONSE_BYTES,
         keepAlive: false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
       });
       try {
         const response = await client.fetch(pushUrl(podIp, options.initPort ?? INIT_PORT), {

@@ -15,13 +15,14 @@ export function isListening(
   port: number,
   timeoutMs: number,
   signal: AbortSignal,
+  localAddress?: string,
 ): Promise<ListeningAnswer> {
   return new Promise((resolve) => {
     if (signal.aborted) {
       resolve({ listening: false, reason: "aborted: leadership lost or shutting down" });
       return;
     }
-    const socket = connect({ host, port });
+    const socket = connect({ host, port, ...(localAddress ? { localAddress } : {}) });
     const finish = (answer: ListeningAnswer) => {
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
