@@ -84,20 +84,34 @@ export interface Takeover {
   ms: number | undefined;
 }
 
-/** SIGKILLs the current leader and times until a live replica leads (restarting it when it is the only one). */
-export async function killLeader(cluster: Cluster, deadlineMs = 30_000): Promise<Takeover> {
+export interface Killed {
+  replica: Replica;
+  at: number;
+}
+
+/** SIGKILLs the current leader (restarting it at once when it is the only replica). */
+export async function killLeader(cluster: Cluster): Promise<Killed> {
   const leader = (await cluster.set.leaders()).find((r) => cluster.members.includes(r)) ?? cluster.members[0];
   if (!leader) throw new Error("no controller replica to kill");
-  const killedAt = performance.now();
+  const at = performance.now();
   await leader.kill();
   if (cluster.members.length === 1) leader.restart();
+  return { replica: leader, at };
+}
+
+/** Times from the kill until a live replica leads. */
+export async function awaitTakeover(
+  cluster: Cluster,
+  killed: Killed,
+  deadlineMs = 30_000,
+): Promise<Takeover> {
   const next = await until(deadlineMs, async () => {
     for (const r of cluster.members) if (r.alive() && (await r.isLeader())) return r;
     return undefined;
   });
   return {
-    killed: leader.name,
+    killed: killed.replica.name,
     newLeader: next?.name,
-    ms: next ? Math.round(performance.now() - killedAt) : undefined,
+    ms: next ? Math.round(performance.now() - killed.at) : undefined,
   };
 }

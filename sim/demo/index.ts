@@ -2,6 +2,7 @@
  * sim/demo: the pieces of `bun run demo` (sim/demo.ts): options, executables, controller cluster, sample pods, live
  * display and the summary.
  */
+export * from "./addresses.ts";
 export * from "./binaries.ts";
 export * from "./cluster.ts";
 export * from "./display.ts";

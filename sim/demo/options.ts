@@ -11,10 +11,10 @@ export interface DemoOptions {
   chaos: boolean;
   keep: boolean;
   stateDir: string | undefined;
-  /** Three octets: controller replica n listens on <prefix>.<n+1>. Tests use their own to run beside a demo. */
-  controllerPrefix: string;
-  /** One or two octets under which the kubelet stand-in gives pods their addresses. */
-  podPrefix: string;
+  /** Three octets: controller replica n listens on <prefix>.<n+1>. undefined: the first free block. */
+  controllerPrefix: string | undefined;
+  /** One or two octets under which the kubelet stand-in gives pods their addresses. undefined: the first free block. */
+  podPrefix: string | undefined;
   help: boolean;
 }
 
@@ -24,8 +24,9 @@ export const DEMO_USAGE = `usage: bun run demo [options]
   --chaos           also cut API watches, force a 410 and stop Vault for a few seconds mid-run
   --keep            leave everything running at the end and print how to reach it; Ctrl-C stops it
   --state-dir DIR   where the sandbox, binaries' state and logs go (default: a new temporary directory)
-  --controller-prefix A.B.C   controller addresses (default 127.0.2, as the sandbox's controllerEnv)
-  --pod-prefix A.B  pod addresses (default 127.1)`;
+  --controller-prefix A.B.C   controller addresses (default: 127.0.2 as in the sandbox's controllerEnv, or the
+                    first free 127.0.x block when something else listens there)
+  --pod-prefix A.B  pod addresses (default: 127.1, or the first free 127.x block)`;
 
 function count(flag: string, text: string | undefined, min: number, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -44,14 +45,14 @@ export function parseDemoOptions(argv: string[]): DemoOptions {
       chaos: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
       "state-dir": { type: "string" },
-      "controller-prefix": { type: "string", default: "127.0.2" },
-      "pod-prefix": { type: "string", default: "127.1" },
+      "controller-prefix": { type: "string" },
+      "pod-prefix": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
   });
   const controllerPrefix = values["controller-prefix"];
-  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(controllerPrefix))
+  if (controllerPrefix !== undefined && !/^127\.\d{1,3}\.\d{1,3}$/.test(controllerPrefix))
     throw new Error(`--controller-prefix ${controllerPrefix} must be three loopback octets, e.g. 127.0.2`);
   return {
     // Two pods at least: one allowed, one refused.

@@ -5,8 +5,17 @@
  */
 import { join } from "node:path";
 import { startSandbox } from "../sandbox/index.ts";
+import { freeBlock } from "./addresses.ts";
 import type { DemoBinaries } from "./binaries.ts";
-import { type Cluster, DEFAULT_REPLICAS, killLeader, startCluster, type Takeover, views } from "./cluster.ts";
+import {
+  awaitTakeover,
+  type Cluster,
+  DEFAULT_REPLICAS,
+  killLeader,
+  startCluster,
+  type Takeover,
+  views,
+} from "./cluster.ts";
 import { type Display, quantile } from "./display.ts";
 import type { DemoOptions } from "./options.ts";
 import { type DemoPod, PodTracker, planPods } from "./pods.ts";
@@ -38,10 +47,13 @@ export async function runDemo(
   const { display } = context;
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
+  const controllerPrefix = freeBlock("controller", options.controllerPrefix);
+  const podPrefix = freeBlock("pod", options.podPrefix);
+  display.note(`addresses: controllers ${controllerPrefix}.<n+1>, pods ${podPrefix}.x.y`);
   const sandbox = await startSandbox({
     dir: join(context.stateDir, "sandbox"),
     initRestartBackoffMs: 500,
-    podIpPrefix: options.podPrefix,
+    podIpPrefix: podPrefix,
   });
   context.track(() => sandbox.stop());
   display.note(
@@ -53,7 +65,7 @@ export async function runDemo(
     sandbox,
     binary: context.binaries.controller,
     wanted,
-    addressPrefix: options.controllerPrefix,
+    addressPrefix: controllerPrefix,
     stateDir: join(context.stateDir, "controllers"),
     onStarted: (set) => context.track(() => set.stop()),
   });
@@ -113,7 +125,8 @@ export async function runDemo(
   await waitServed(firstWave, 0.5, SERVE_DEADLINE_MS);
 
   display.note(`killing the leader with SIGKILL while pods are in flight`);
-  const takeoverPromise = killLeader(cluster);
+  const killed = await killLeader(cluster);
+  const takeoverPromise = awaitTakeover(cluster, killed);
   const chaos = options.chaos ? startChaos(sandbox, display) : Promise.resolve();
   display.note(`creating the other ${secondWave.length} pods during the takeover`);
   await createAll(secondWave);
