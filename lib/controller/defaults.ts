@@ -27,6 +27,21 @@ export const SHUTDOWN_DRAIN_MS = 10_000;
  */
 export const INIT_LISTEN_GRACE_MS = 10_000;
 
+/**
+ * While an init container runs but does not listen yet (within INIT_LISTEN_GRACE_MS), look again after a quarter of
+ * the time waited so far, within these bounds: the push lands at most ~25 % after the port opens, and a slow start
+ * costs a handful of TCP connects rather than an exponential back-off that can overshoot by seconds.
+ */
+export const NOT_LISTENING_RECHECK_MIN_MS = 5;
+export const NOT_LISTENING_RECHECK_MAX_MS = 250;
+
+/**
+ * A push whose connection was refused or reset never reached the init, so the same wrapping token is pushed again
+ * after these pauses (~0.6 s in all) instead of minting a fresh secret_id after a back-off. Covers the race where the
+ * init's listening probe succeeded but its TLS server was not ready, or a restart between probe and push.
+ */
+export const REPUSH_DELAYS_MS: readonly number[] = [5, 10, 20, 40, 80, 160, 320];
+
 /** One push attempt: the init answers after an unwrap + login against Vault, which takes well under a second. */
 export const PUSH_TIMEOUT_MS = 15_000;
 /** The init's confirmation is a tiny JSON object; anything bigger is not an init container. */

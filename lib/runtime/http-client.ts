@@ -42,6 +42,8 @@ export class HttpClientError extends Error {
   constructor(
     message: string,
     readonly code: "timeout" | "connect" | "tls" | "peer-rejected" | "too-large" | "aborted",
+    /** The system error code when there was one (ECONNREFUSED, ECONNRESET, ...): callers decide retries on it. */
+    readonly errno?: string,
   ) {
     super(message);
     this.name = "HttpClientError";
@@ -72,7 +74,7 @@ function classify(error: NodeJS.ErrnoException): HttpClientError {
   const code = error.code ?? "";
   const tlsProblem =
     code.startsWith("ERR_TLS") || /CERT|SSL|TLS|self.signed|verify/i.test(`${code} ${error.message}`);
-  return new HttpClientError(error.message, tlsProblem ? "tls" : "connect");
+  return new HttpClientError(error.message, tlsProblem ? "tls" : "connect", error.code);
 }
 
 export function createHttpClient(options: HttpClientOptions = {}): HttpClient {

@@ -158,13 +158,14 @@ describe("https pusher", () => {
   test("nothing listening is a retryable failure; an aborted signal stops the push", async () => {
     const pusher = createHttpsPusher({ identity: () => controllerIdentity, initPort: 1, timeoutMs: 20_000 });
     const refused = await pusher.push("127.1.7.6", request, live());
-    expect(refused).toMatchObject({ kind: "failed", retry: true });
+    expect(refused).toMatchObject({ kind: "failed", retry: true, unreached: true });
     const server = await initServer("127.1.7.7", "127.1.7.7");
     const aborted = new AbortController();
     aborted.abort();
     const before = received.length;
     const outcome = await pusherFor(server).push("127.1.7.7", request, aborted.signal);
     expect(outcome).toMatchObject({ kind: "failed", reason: expect.stringContaining("aborted") });
+    expect(outcome).not.toHaveProperty("unreached");
     expect(received.length).toBe(before);
   });
 });

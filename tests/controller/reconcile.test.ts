@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { createReconciler } from "../../lib/controller/reconcile/index.ts";
 import { TerminalError } from "../../lib/controller/support/errors.ts";
 import { FakeVaultError, fakeWorld, podWith } from "./support/fakes.ts";
+import { settle } from "./support/manual-clock.ts";
 
 describe("reconcile", () => {
   test("a running init container of an allowed pod gets one bound, wrapped secret_id and a Normal event", async () => {
@@ -276,5 +277,65 @@ describe("reconcile", () => {
     };
     await expect(createReconciler(world.deps)("uid-1")).rejects.toThrow("leadership lost");
     expect(world.events.filter((e) => e.reason === "VaultPushFailed")).toHaveLength(0);
+  });
+});
+
+describe("start-up races with the init container", () => {
+  test("a refused connection is pushed again with the same wrapping token after a few ms, no new secret_id", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.answerPushes({ kind: "failed", retry: true, reason: "ECONNREFUSED", unreached: true });
+    const done = createReconciler(world.deps)("uid-1");
+    await settle(50);
+    expect(world.pushes).toHaveLength(1);
+    world.clock.advance(5);
+    await settle(50);
+    expect(world.pushes).toHaveLength(2);
+    world.answerPushes({ kind: "delivered", tokenAccessor: "t" });
+    world.clock.advance(10);
+    await done;
+    expect(world.pushes).toHaveLength(3);
+    expect(new Set(world.pushes.map((p) => p.request.token)).size).toBe(1);
+    expect(world.minted).toHaveLength(1);
+    expect(world.events.filter((e) => e.reason === "VaultPushFailed")).toHaveLength(0);
+    expect(world.deps.ledger.get("uid-1")?.state).toBe("confirmed");
+  });
+
+  test("re-pushing one token stops after its bounded schedule, then fails for a fresh secret_id", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.answerPushes({ kind: "failed", retry: true, reason: "ECONNREFUSED", unreached: true });
+    const done = createReconciler(world.deps)("uid-1");
+    for (let i = 0; i < 20; i++) {
+      await settle(50);
+      world.clock.advance(400);
+    }
+    await expect(done).rejects.toThrow("ECONNREFUSED");
+    expect(world.pushes).toHaveLength(8);
+    expect(world.minted).toHaveLength(1);
+    expect(world.events.filter((e) => e.reason === "VaultPushFailed")).toHaveLength(1);
+  });
+
+  test("an init not listening yet is rechecked soon, silently, and nothing is minted", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    let listening = false;
+    world.deps.pusher.listening = async () =>
+      listening ? { listening: true } : { listening: false, reason: "nothing listens" };
+    const reconcile = createReconciler(world.deps);
+    const first = await reconcile("uid-1");
+    expect(first.requeueAfterMs).toBeGreaterThanOrEqual(5);
+    expect(first.requeueAfterMs).toBeLessThanOrEqual(250);
+    world.clock.advance(4_000);
+    expect((await reconcile("uid-1")).requeueAfterMs).toBe(250);
+    expect(world.minted).toHaveLength(0);
+    expect(world.events).toHaveLength(0);
+    world.clock.advance(7_000);
+    await expect(reconcile("uid-1")).rejects.toThrow("init not listening yet");
+    expect(world.events[0]?.reason).toBe("VaultPushFailed");
+    listening = true;
+    await reconcile("uid-1");
+    expect(world.deps.ledger.get("uid-1")?.state).toBe("confirmed");
+    expect(world.latencies.at(-1)).toBeGreaterThanOrEqual(11);
   });
 });

@@ -79,6 +79,9 @@ function readAnswer(status: number, body: unknown): PushOutcome {
   }
 }
 
+/** Connection-level refusals: the init never answered, so it cannot have unwrapped the token. */
+const UNREACHED_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET"]);
+
 /** A connect on loopback or a pod network answers in milliseconds; more means the address is black-holed. */
 const LISTENING_PROBE_TIMEOUT_MS = 3_000;
 
@@ -115,7 +118,14 @@ export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
         return readAnswer(response.status, parseJson(await response.text()));
       } catch (error) {
         const detail = error instanceof HttpClientError ? `${error.code}: ${error.message}` : String(error);
-        return { kind: "failed", retry: true, reason: clip(`could not reach the init container: ${detail}`) };
+        const unreached =
+          error instanceof HttpClientError && UNREACHED_ERRNOS.has(error.errno ?? "") && !signal.aborted;
+        return {
+          kind: "failed",
+          retry: true,
+          reason: clip(`could not reach the init container: ${detail}`),
+          ...(unreached ? { unreached } : {}),
+        };
       } finally {
         client.close();
       }

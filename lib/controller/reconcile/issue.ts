@@ -10,11 +10,19 @@
  * - A failed push emits VaultPushFailed with the reason; it is retried with a fresh secret_id unless the init's answer
  *   says retrying cannot help (TerminalError).
  * - Before anything is committed or minted, the init must accept connections (`pusher.listening`): until it does,
- *   the attempt throws for a retry with back-off, silently during INIT_LISTEN_GRACE_MS, then with VaultPushFailed.
+ *   the attempt asks to be looked at again soon (a short recheck) during INIT_LISTEN_GRACE_MS, then throws for a
+ *   retry with back-off and a VaultPushFailed event.
+ * - A push refused or reset at the connection (`unreached`) is repeated with the same wrapping token after short
+ *   pauses (REPUSH_DELAYS_MS) while at least half its TTL is left: the init never saw it, so no new secret_id.
  * - The wrapping token lives only in this function's locals and the push body.
  */
 import { encodeVaultCAs, type PushRequest } from "../../push/index.ts";
-import { INIT_LISTEN_GRACE_MS } from "../defaults.ts";
+import {
+  INIT_LISTEN_GRACE_MS,
+  NOT_LISTENING_RECHECK_MAX_MS,
+  NOT_LISTENING_RECHECK_MIN_MS,
+  REPUSH_DELAYS_MS,
+} from "../defaults.ts";
 import { LedgerConflictError } from "../ledger/index.ts";
 import { errorMessage, NotReadyError, TerminalError } from "../support/errors.ts";
 import type { ReconcileDeps } from "./deps.ts";
@@ -32,7 +40,7 @@ export interface IssueTarget {
   seenRunningAt: number;
 }
 
-export type IssueResult = "delivered" | "already-confirmed";
+export type IssueResult = "delivered" | "already-confirmed" | { recheckAfterMs: number };
 
 /** Vault's cidr_list takes CIDR blocks; a single address is a /32 (IPv4) or /128 (IPv6). */
 export function hostCidr(ip: string): string {
@@ -99,17 +107,54 @@ async function push(
   }
 }
 
-async function requireListening(deps: ReconcileDeps, target: IssueTarget): Promise<void> {
-  if (!deps.pusher.listening) return;
+/** Pauses for `ms` on the injected clock; false when leadership was lost meanwhile. */
+function pause(deps: ReconcileDeps, ms: number): Promise<boolean> {
+  const signal = deps.leader.leadershipSignal();
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const onAbort = () => {
+      deps.clock.clearTimer(timer);
+      resolve(false);
+    };
+    const timer = deps.clock.setTimer(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** Pushes, and pushes the same token again while the init refuses the connection and the token has time left. */
+async function pushUntilReached(
+  deps: ReconcileDeps,
+  target: IssueTarget,
+  wrapped: WrappedSecretId,
+  mintedAt: number,
+): Promise<PushOutcome> {
+  // The init must still have half the wrap TTL to unwrap what it receives.
+  const lastUsefulAt = mintedAt + (wrapped.ttlSeconds * 1000) / 2;
+  let outcome = await push(deps, target, wrapped);
+  for (const delayMs of REPUSH_DELAYS_MS) {
+    if (outcome.kind !== "failed" || !outcome.unreached) return outcome;
+    if (deps.clock.now() + delayMs > lastUsefulAt || !(await pause(deps, delayMs))) return outcome;
+    outcome = await push(deps, target, wrapped);
+  }
+  return outcome;
+}
+
+/** undefined when the init listens; else how long to wait before looking again (throws once the grace is over). */
+async function requireListening(deps: ReconcileDeps, target: IssueTarget): Promise<number | undefined> {
+  if (!deps.pusher.listening) return undefined;
   const answer = await deps.pusher.listening(target.podIp, deps.leader.leadershipSignal());
-  if (answer.listening) return;
+  if (answer.listening) return undefined;
   const waitedMs = deps.clock.now() - target.seenRunningAt;
-  if (waitedMs >= INIT_LISTEN_GRACE_MS)
-    deps.events.record(
-      target.ref,
-      "VaultPushFailed",
-      `init container "${target.initContainer}" has been running for ${Math.round(waitedMs / 1000)} s but ${answer.reason}; check its LISTEN_ADDRESS and logs. Retrying`,
-    );
+  if (waitedMs < INIT_LISTEN_GRACE_MS)
+    return Math.min(NOT_LISTENING_RECHECK_MAX_MS, Math.max(NOT_LISTENING_RECHECK_MIN_MS, waitedMs / 4));
+  deps.events.record(
+    target.ref,
+    "VaultPushFailed",
+    `init container "${target.initContainer}" has been running for ${Math.round(waitedMs / 1000)} s but ${answer.reason}; check its LISTEN_ADDRESS and logs. Retrying`,
+  );
   throw new NotReadyError(
     `pod ${target.ref.namespace}/${target.ref.name}: init not listening yet: ${answer.reason}`,
   );
@@ -118,7 +163,8 @@ async function requireListening(deps: ReconcileDeps, target: IssueTarget): Promi
 export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<IssueResult> {
   const { ref, role, restartCount } = target;
   const { ledger, clock } = deps;
-  await requireListening(deps, target);
+  const recheckAfterMs = await requireListening(deps, target);
+  if (recheckAfterMs !== undefined) return { recheckAfterMs };
   try {
     await ledger.beginIssuing({ ...ref, role, restartCount, at: clock.now() });
   } catch (error) {
@@ -131,8 +177,9 @@ export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<I
       .catch(() => {});
     throw error;
   });
-  await ledger.markPushed(ref.uid, restartCount, wrapped.secretIdAccessor, clock.now());
-  const outcome = await push(deps, target, wrapped);
+  const mintedAt = clock.now();
+  await ledger.markPushed(ref.uid, restartCount, wrapped.secretIdAccessor, mintedAt);
+  const outcome = await pushUntilReached(deps, target, wrapped, mintedAt);
 
   if (outcome.kind === "failed") {
     deps.metrics.pushFailed(role);

@@ -55,7 +55,11 @@ export type PushOutcome =
   | { kind: "delivered"; tokenAccessor?: string; secretIdAccessor?: string }
   /** The init already holds credentials from an earlier push (e.g. sent by a previous leader). */
   | { kind: "already-delivered" }
-  | { kind: "failed"; retry: boolean; reason: string };
+  /**
+   * `unreached`: the connection was refused or reset before any answer, so the init cannot have used the wrapping
+   * token (a reset after the request was sent at worst makes the same token fail to unwrap, which is retried fresh).
+   */
+  | { kind: "failed"; retry: boolean; reason: string; unreached?: boolean };
 
 export interface Pusher {
   push(podIp: string, request: PushRequest, signal: AbortSignal): Promise<PushOutcome>;

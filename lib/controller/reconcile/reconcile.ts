@@ -76,7 +76,16 @@ export function createReconciler(deps: ReconcileDeps): Reconcile {
     const podIp = pod.status?.podIP;
     if (!podIp) return { requeueAfterMs: POD_IP_RECHECK_MS };
 
-    await issue(deps, { ref, ...annotations, serviceAccount, restartCount, podIp, seenRunningAt });
+    const result = await issue(deps, {
+      ref,
+      ...annotations,
+      serviceAccount,
+      restartCount,
+      podIp,
+      seenRunningAt,
+    });
+    // Not listening yet: keep seenRunningAt (the grace period and the latency histogram count from it).
+    if (typeof result === "object") return { requeueAfterMs: result.recheckAfterMs };
     seenRunning.delete(uid);
     return {};
   };
