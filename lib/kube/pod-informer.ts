@@ -80,14 +80,12 @@ export function createPodInformer(options: PodInformerOptions): PodInformer {
       signal: abort.signal,
       random: options.random,
       pageSize: options.pageSize,
-      onList(items) {
-        const pods = items.map(slimOrWarn).filter((pod): pod is SlimPod => pod !== undefined);
-        emit(
-          store.replace(
-            pods.filter((pod) => scope.covers(pod.metadata.namespace)),
-            scope.covers,
-          ),
-        );
+      keep: (item) => {
+        const pod = slimOrWarn(item);
+        return pod && scope.covers(pod.metadata.namespace) ? pod : undefined;
+      },
+      onList(pods) {
+        emit(store.replace(pods, scope.covers));
       },
       onEvent(change: WatchChange) {
         const pod = slimOrWarn(change.object);
