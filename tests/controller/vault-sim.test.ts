@@ -3,8 +3,8 @@
 // the allow-list, and revocation on delete.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseAllowList } from "../../lib/config/index.ts";
 import {
