@@ -265,17 +265,43 @@ describe("reconcile", () => {
     expect(world.deps.ledger.get("uid-1")).toBeUndefined();
   });
 
-  test("losing leadership mid-push aborts the push signal and reports no push failure event", async () => {
+  test("losing leadership mid-push lets the sent push finish and counts it; a deposed leader's confirm fails", async () => {
     const world = fakeWorld();
     world.pods.set("uid-1", podWith({}));
     world.deps.pusher = {
       async push(_ip, _request, signal) {
         world.leader.setLeader(false, "test");
-        expect(signal.aborted).toBe(true);
-        return { kind: "failed", retry: true, reason: "aborted" };
+        expect(signal.aborted).toBe(false);
+        return { kind: "delivered", tokenAccessor: "t" };
       },
     };
+    const ledger = world.deps.ledger;
+    world.deps.ledger = {
+      ...ledger,
+      confirm: async () => {
+        throw new Error("this controller is not the leader");
+      },
+    };
+    await expect(createReconciler(world.deps)("uid-1")).rejects.toThrow("not the leader");
+    expect(world.counters.get("pushed:web")).toBe(1);
+    expect(world.latencies).toHaveLength(1);
+    expect(world.events.filter((e) => e.reason === "VaultPushFailed")).toHaveLength(0);
+    expect(world.logs.some((line) => line.includes("leadership was lost before the confirmation"))).toBe(
+      true,
+    );
+  });
+
+  test("no push starts once leadership is lost", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    const originalMint = world.deps.vault.createWrappedSecretId;
+    world.deps.vault.createWrappedSecretId = async (...args) => {
+      const minted = await originalMint(...args);
+      world.leader.setLeader(false, "test");
+      return minted;
+    };
     await expect(createReconciler(world.deps)("uid-1")).rejects.toThrow("leadership lost");
+    expect(world.pushes).toHaveLength(0);
     expect(world.events.filter((e) => e.reason === "VaultPushFailed")).toHaveLength(0);
   });
 });

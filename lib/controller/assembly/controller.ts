@@ -5,8 +5,8 @@
  * - `start()` subscribes to pod events, waits for the informer's first full list, then, while leader, starts the
  *   workers. Events only record the pod and enqueue its UID; they never carry decisions.
  * - Each term of leadership gets a fresh queue seeded with every pod of ours in the cache and every UID in the ledger
- *   (so pods deleted while no one led are still cleaned up). Losing leadership shuts that queue down; in-flight pushes
- *   see the leadership signal abort.
+ *   (so pods deleted while no one led are still cleaned up). Losing leadership shuts that queue down; in-flight
+ *   reconciles see the leadership signal abort and stop at their next step (a push already sent gets its answer).
  * - `stop()` (SIGTERM) stops intake and waits up to `drainMs` for in-flight reconciles; it reports whether they all
  *   finished so the caller can log it and exit 0 either way.
  */
@@ -81,8 +81,8 @@ export function createController(parts: ControllerParts): Controller {
       onDepthChange: (depth) => metrics.queueDepth(depth),
     });
     queue = termQueue;
-    // The previous term's workers finish first (their pushes were aborted with its leadership signal), so two
-    // terms never work the same pod at once in this process.
+    // The previous term's workers finish first (they stopped at their next step; a push already sent runs to its
+    // answer, bounded by PUSH_TIMEOUT_MS), so two terms never work the same pod at once in this process.
     const previous = pool ?? Promise.resolve();
     const startTerm = () =>
       startWorkers(termQueue, parts.workers ?? DEFAULT_WORKERS, reconcile, {

@@ -5,7 +5,8 @@
  * - `isLeader()` answers now. `onLeadershipChange(listener)` reports every change (not the current value) and returns
  *   an unsubscribe function.
  * - `leadershipSignal()` belongs to the current term of leadership: it aborts the moment leadership is lost, so
- *   in-flight pushes stop before another replica can take over. When not leader it is already aborted.
+ *   in-flight reconciles stop at their next step (a push already sent still runs to its answer: the token is out)
+ *   before another replica can take over. When not leader it is already aborted.
  * - Implementations: `alwaysLeader()` for single-replica mode; Raft drives a `createLeadershipState()` with
  *   `setLeader()` from its own state changes.
  */

@@ -14,6 +14,8 @@
  *   retry with back-off and a VaultPushFailed event.
  * - A push refused or reset at the connection (`unreached`) is repeated with the same wrapping token after short
  *   pauses (REPUSH_DELAYS_MS) while at least half its TTL is left: the init never saw it, so no new secret_id.
+ * - A push that has started runs to its answer even if leadership is lost meanwhile (see `push`); its delivery is
+ *   counted (pushes, push latency) when the init answers, before the confirmation is committed.
  * - The wrapping token lives only in this function's locals and the push body.
  */
 import { encodeVaultCAs, type PushRequest } from "../../push/index.ts";
@@ -99,13 +101,20 @@ async function push(
     vaultAddr: deps.settings.vaultAddr,
     vaultCAs: encodeVaultCAs(deps.settings.vaultCaPem),
   };
+  if (deps.leader.leadershipSignal().aborted)
+    return { kind: "failed", retry: true, reason: "push aborted: leadership lost or shutting down" };
   deps.metrics.pushesInFlight(1);
   try {
-    return await deps.pusher.push(target.podIp, request, deps.leader.leadershipSignal());
+    // Once sent, the wrapping token is the init's: aborting on a lost lease would only lose the answer (the init
+    // still logs in and exits), leaving a delivered pod that no replica confirms or counts. PUSH_TIMEOUT_MS and the
+    // shutdown drain bound it instead; a deposed leader's confirmation then fails to commit, as it must.
+    return await deps.pusher.push(target.podIp, request, UNABORTED);
   } finally {
     deps.metrics.pushesInFlight(-1);
   }
 }
+
+const UNABORTED = new AbortController().signal;
 
 /** Pauses for `ms` on the injected clock; false when leadership was lost meanwhile. */
 function pause(deps: ReconcileDeps, ms: number): Promise<boolean> {
@@ -205,9 +214,18 @@ export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<I
             : {}),
         }
       : {};
-  await ledger.confirm(ref.uid, restartCount, accessors, clock.now());
+  // Counted when the init answers, even if this replica is deposed before the confirmation commits.
   deps.metrics.pushed(role);
   deps.metrics.pushLatency(role, Math.max(0, clock.now() - target.seenRunningAt) / 1000);
+  await ledger.confirm(ref.uid, restartCount, accessors, clock.now()).catch((error: unknown) => {
+    if (deps.leader.leadershipSignal().aborted)
+      deps.log.warn("delivered, but leadership was lost before the confirmation was committed", {
+        namespace: ref.namespace,
+        pod: ref.name,
+        restartCount,
+      });
+    throw error;
+  });
   const how =
     outcome.kind === "delivered"
       ? `delivered a Vault secret_id for AppRole "${role}" to init container "${target.initContainer}"`
