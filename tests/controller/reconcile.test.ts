@@ -365,3 +365,13 @@ describe("start-up races with the init container", () => {
     expect(world.latencies.at(-1)).toBeGreaterThanOrEqual(11);
   });
 });
+
+test("push latency starts when the informer delivered the pod, so time queued behind other pods counts", async () => {
+  const world = fakeWorld();
+  world.pods.set("uid-1", podWith({}));
+  const deliveredAt = world.clock.now();
+  world.deps.pods = { get: (uid) => world.pods.get(uid), changedAt: () => deliveredAt };
+  world.clock.advance(3_000);
+  await createReconciler(world.deps)("uid-1");
+  expect(world.latencies).toEqual([3]);
+});

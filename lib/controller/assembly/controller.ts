@@ -54,7 +54,7 @@ export interface Controller {
 
 export function createController(parts: ControllerParts): Controller {
   const { ledger, leader, log, metrics } = parts;
-  const index = createPodIndex();
+  const index = createPodIndex(() => parts.clock.now());
   const reconcile = createReconciler({ ...parts, pods: index });
   let queue: WorkQueue<string> | undefined;
   let pool: Promise<void> | undefined;

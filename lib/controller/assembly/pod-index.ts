@@ -23,16 +23,23 @@ export interface PodIndex extends PodCache {
   uids(): string[];
 }
 
-export function createPodIndex(): PodIndex {
+export function createPodIndex(now: () => number): PodIndex {
   const byUid = new Map<string, PodView>();
+  const changed = new Map<string, number>();
   return {
     get: (uid) => byUid.get(uid),
+    changedAt: (uid) => changed.get(uid),
     uids: () => [...byUid.keys()],
     apply(type, pod) {
       const uid = pod.metadata?.uid;
       if (!uid) return undefined;
-      if (type === "delete") byUid.delete(uid);
-      else byUid.set(uid, pod);
+      if (type === "delete") {
+        byUid.delete(uid);
+        changed.delete(uid);
+      } else {
+        byUid.set(uid, pod);
+        changed.set(uid, now());
+      }
       return uid;
     },
   };

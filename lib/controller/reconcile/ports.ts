@@ -9,6 +9,11 @@ import type { PodRef, PodView } from "./pod.ts";
 /** Read-only view of the informer cache, by pod UID. */
 export interface PodCache {
   get(uid: string): PodView | undefined;
+  /**
+   * When the informer last delivered this pod. Push latency starts here, not when a worker first looks at the pod,
+   * so time spent waiting in the queue behind other pods is counted.
+   */
+  changedAt?(uid: string): number | undefined;
 }
 
 /** Records a Kubernetes Event on the pod; the sink aggregates repeats so a retrying pod does not spam. */

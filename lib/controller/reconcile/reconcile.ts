@@ -70,7 +70,11 @@ export function createReconciler(deps: ReconcileDeps): Reconcile {
     }
 
     const seen = seenRunning.get(uid);
-    const seenRunningAt = seen?.restartCount === restartCount ? seen.at : deps.clock.now();
+    // First look at this run: it became visible when the informer delivered the pod's latest change.
+    const seenRunningAt =
+      seen?.restartCount === restartCount
+        ? seen.at
+        : Math.min(deps.clock.now(), deps.pods.changedAt?.(uid) ?? Number.POSITIVE_INFINITY);
     seenRunning.set(uid, { restartCount, at: seenRunningAt });
 
     const podIp = pod.status?.podIP;
