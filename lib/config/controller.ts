@@ -98,6 +98,8 @@ const controllerShape = {
   RAFT_PORT: field(port, { default: CONTROLLER_DEFAULTS.raftPort }),
   /** Static replica list (name=host:port,...); empty = a single replica unless peers are discovered. */
   RAFT_PEERS: field(commaList(raftPeer), { default: [] }),
+  /** With RAFT_PEERS: start with no voters and wait to be added by the running cluster's leader. */
+  RAFT_JOIN: field(bool, { default: false }),
   GOSSIP_PORT: field(port, { default: CONTROLLER_DEFAULTS.gossipPort }),
   INIT_PORT: field(port, { default: CONTROLLER_DEFAULTS.initPort }),
   POD_IP: field(ipAddress, {
@@ -155,6 +157,8 @@ export interface ControllerConfig {
   raftPort: number;
   /** RAFT_PEERS: the replicas named statically (possibly including this one). */
   raftPeers: RaftPeer[];
+  /** RAFT_JOIN: this replica joins a running static cluster instead of bootstrapping one (needs RAFT_PEERS). */
+  raftJoin: boolean;
   gossipPort: number;
   initPort: number;
   podIp: string;
@@ -211,6 +215,13 @@ export function loadControllerConfig(env: Env): ControllerConfig {
     });
   const allowList = allowListSource(values.ALLOWED_ROLES, values.ALLOWED_ROLES_FILE, problems);
   problems.push(...raftPeerProblems(values.RAFT_PEERS ?? []));
+  if (values.RAFT_JOIN === true && (values.RAFT_PEERS ?? []).length === 0)
+    problems.push({
+      variable: "RAFT_JOIN",
+      problem:
+        "it is true but RAFT_PEERS is empty; discovered replicas (gossip) decide how to join by themselves",
+      fix: "remove RAFT_JOIN, or set RAFT_PEERS to every replica (this one and the running cluster's members)",
+    });
   if (problems.length > 0) throw new ConfigError(problems, "controller configuration");
   // Every required field parsed, or a problem would have been thrown above.
   const ok = values as Required<typeof values>;
@@ -245,6 +256,7 @@ export function loadControllerConfig(env: Env): ControllerConfig {
     healthListen,
     raftPort: ok.RAFT_PORT,
     raftPeers: ok.RAFT_PEERS,
+    raftJoin: ok.RAFT_JOIN,
     gossipPort: ok.GOSSIP_PORT,
     initPort: ok.INIT_PORT,
     podIp: ok.POD_IP,

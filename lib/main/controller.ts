@@ -188,7 +188,7 @@ export async function runController(options: ControllerRunOptions): Promise<numb
 
     const peers = await startPeers(config, log, metrics, transport);
     cleanups.push(() => peers.stop());
-    // Raft when the directory names other replicas, a single replica otherwise.
+    // Raft for discovered replicas and for RAFT_PEERS naming others (default-coordination.ts).
     const coordination = await (
       options.coordination ?? ((context) => defaultCoordination(context, context.peers))
     )({
@@ -221,7 +221,11 @@ export async function runController(options: ControllerRunOptions): Promise<numb
     });
 
     const tokenExpiry = { expiresAtMs: () => clock.now() + tokenKeeper.remainingTtlMs() };
-    const readiness = [cachesSyncedCheck(informer), vaultTokenCheck(tokenExpiry, () => clock.now())];
+    const readiness = [
+      cachesSyncedCheck(informer),
+      vaultTokenCheck(tokenExpiry, () => clock.now()),
+      ...(coordination.readiness ? [coordination.readiness] : []),
+    ];
     const servers = await startServers(config, {
       app: createControllerApp({
         registry,

@@ -29,12 +29,19 @@ export function seedsFrom(addresses: readonly EndpointAddress[], port: number, s
   return seeds;
 }
 
+/** Gossip meta `member` value of a replica in a committed Raft configuration (see bootstrap-decision.ts). */
+export const RAFT_MEMBER_FLAG = "1";
+
 /** The member as a Raft peer, or undefined when its metadata has no usable `raft` address. */
 export function peerOf(member: MemberView): PeerMember | undefined {
   const raft = member.meta.raft;
   if (raft === undefined) return undefined;
   try {
-    return { name: member.name, raftAddress: addressKey(parseAddress(raft)) };
+    return {
+      name: member.name,
+      raftAddress: addressKey(parseAddress(raft)),
+      ...(member.meta.member === RAFT_MEMBER_FLAG ? { raftMember: true } : {}),
+    };
   } catch {
     return undefined;
   }

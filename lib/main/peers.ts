@@ -7,7 +7,9 @@
  *
  * Contract (PeerDirectory, ./static-peers.ts, plus):
  * - `members()` are the live gossip members (alive or suspect), this one included, sorted by name; a member without
- *   a valid `raft` address in its metadata is not listed. `subscribe` fires after every change of that list.
+ *   a valid `raft` address in its metadata is not listed; `raftMember` is set when it advertises `member: "1"`
+ *   (`advertiseRaftMember`). `subscribe` fires after every change of that list, metadata included.
+ * - `listsSelf()`: the Endpoints last seen include POD_IP (discovery can see us, so others can find us).
  * - `failedSince(name)`: undefined while `name` is a member; otherwise `now()` of when it failed or left, or of this
  *   directory's start if it was never seen (a replica rolled away before we started) — for a removal grace period.
  * - `settled()` resolves once the Endpoints were listed and every address in them is a live member, or after
@@ -30,8 +32,8 @@ import {
 import { type KubeTransport, watchEndpoints } from "../kube/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ControllerMetricsRecorder } from "../metrics/index.ts";
-import { AbsenceBook, openGossipTransport, peerOf, seedsFrom } from "./peer-parts.ts";
-import type { PeerDirectory, PeerMember } from "./static-peers.ts";
+import { AbsenceBook, openGossipTransport, peerOf, RAFT_MEMBER_FLAG, seedsFrom } from "./peer-parts.ts";
+import type { DiscoveringPeerDirectory, PeerMember } from "./static-peers.ts";
 
 export type PeerMetrics = Pick<
   ControllerMetricsRecorder,
@@ -58,7 +60,7 @@ export interface GossipPeerDirectoryOptions {
   settleTimeoutMs?: number;
 }
 
-export interface GossipPeerDirectory extends PeerDirectory {
+export interface GossipPeerDirectory extends DiscoveringPeerDirectory {
   /** The underlying member, for its counters (drops by reason) and its full member table. */
   readonly gossip: GossipNode;
   /** Seeds last taken from the Endpoints. */
@@ -134,6 +136,7 @@ export async function startGossipPeerDirectory(
   const unsubscribe = node.subscribe(onEvent);
 
   let seeds: Address[] = [];
+  let listsSelf = false;
   const endpoints = watchEndpoints({
     transport: options.kubeTransport,
     namespace: config.kubernetes.namespace,
@@ -143,6 +146,7 @@ export async function startGossipPeerDirectory(
   endpoints.onChange((addresses) => {
     metrics.discoveredNodes(new Set(addresses.map((address) => address.ip)).size);
     seeds = seedsFrom(addresses, config.gossipPort, node.address);
+    listsSelf = addresses.some((address) => address.ip === config.podIp);
     log.debug("gossip seeds from the Endpoints", { seeds: seeds.map(addressKey) });
     node.join(seeds);
   });
@@ -171,6 +175,10 @@ export async function startGossipPeerDirectory(
     self,
     gossip: node,
     seeds: () => [...seeds],
+    listsSelf: () => listsSelf,
+    advertiseRaftMember(member) {
+      node.setMeta({ raft: self.raftAddress, ...(member ? { member: RAFT_MEMBER_FLAG } : {}) });
+    },
     members,
     subscribe(listener) {
       listeners.add(listener);

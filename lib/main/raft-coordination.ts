@@ -6,8 +6,9 @@
  * - The leader gate: true only while the RaftHost is "acting" (leader, valid lease, no-op of its term applied, so it
  *   knows every issuance ever committed). Every question to the gate first catches up missed ticks, so a leader
  *   resumed after a pause answers false before it can push.
- * - Bootstrap: every replica of a new cluster starts with the same voters: the directory's members at start, sorted
- *   by name. Later changes of the directory are applied by the leader one server at a time (membership.ts).
+ * - Bootstrap: `initialVoters` (default: the directory's members at start, sorted by name, right for RAFT_PEERS);
+ *   discovery passes [self] or [] (discovery-coordination.ts). Later changes of the directory are applied by the
+ *   leader one server at a time (membership.ts). `bootstrapAlone()` re-creates an untouched joiner as a lone voter.
  * - Storage: FileStorage in RAFT_DIR (fsync before any acknowledgement); snapshots every SNAPSHOT_EVERY_ENTRIES.
  * - Transport: raft-transport.ts, on RAFT_PORT at POD_IP.
  * - stop(): hand leadership to the most up-to-date voter, then stop the node, the listener and the storage.
@@ -59,6 +60,18 @@ export interface RaftCoordinationOptions {
    * the leader then adds them as learners and promotes them (membership.ts).
    */
   initialVoters?: readonly string[];
+  /** Every change of the configuration in effect here (committed), e.g. to advertise membership. */
+  onConfiguration?(voters: readonly string[], learners: readonly string[]): void;
+}
+
+export interface RaftCoordination extends Coordination {
+  /** The configuration in effect here; both empty while a joining replica waits to be added. */
+  configuration(): { voters: readonly string[]; learners: readonly string[] };
+  /**
+   * Restart as a one-voter cluster of ourselves, only if Raft never touched our storage (nobody added us, no
+   * term seen): the escape of a replica that waited in vain (bootstrap-decision.ts). False when refused.
+   */
+  bootstrapAlone(): Promise<boolean>;
 }
 
 function ledgerStateMachine(
@@ -78,11 +91,11 @@ function ledgerStateMachine(
   };
 }
 
-export async function createRaftCoordination(options: RaftCoordinationOptions): Promise<Coordination> {
+export async function createRaftCoordination(options: RaftCoordinationOptions): Promise<RaftCoordination> {
   const { config, peers, metrics } = options;
   const log = options.log.child({ part: "raft" });
   const selfId = config.podName;
-  const storage = await FileStorage.open({ dir: config.raftDir });
+  let storage = await FileStorage.open({ dir: config.raftDir });
   if (storage.recovery.truncatedTailBytes > 0)
     log.warn("raft log had a torn tail from an interrupted write; truncated", {
       bytes: storage.recovery.truncatedTailBytes,
@@ -93,34 +106,37 @@ export async function createRaftCoordination(options: RaftCoordinationOptions): 
   const initialVoters =
     options.initialVoters ?? [...new Set([selfId, ...peers.members().map((m) => m.name)])].sort();
   let transport: Awaited<ReturnType<typeof startRaftTransport>> | undefined;
-  const host = createRaftHost<ApplyOutcome>({
-    id: selfId,
-    initialVoters,
-    storage,
-    stateMachine: ledgerStateMachine(state),
-    send: (messages) => transport?.send(messages),
-    random: createSeededRandom(randomSeed()),
-    log,
-    now: () => performance.now(),
-    ...(options.timing ? { timing: options.timing } : {}),
-    ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
-    onActingChange(acting, reason) {
-      log.info(acting ? "leading: this replica now issues secret_ids" : "not leading", {
-        reason,
-        ledgerEntries: state.list().length,
-      });
-      leadership.setLeader(acting, reason);
-    },
-    onLeaderChange(leaderId, term) {
-      metrics.raftLeaderChanged();
-      log.info("raft leader known", { leader: leaderId, term });
-    },
-    onVotersChange(voters, learners) {
-      metrics.raftNodes(voters.length);
-      log.info("raft configuration", { voters, learners });
-    },
-    onCommitLatency: (seconds) => metrics.raftCommitLatency(seconds),
-  });
+  const buildHost = (voters: readonly string[]) =>
+    createRaftHost<ApplyOutcome>({
+      id: selfId,
+      initialVoters: voters,
+      storage,
+      stateMachine: ledgerStateMachine(state),
+      send: (messages) => transport?.send(messages),
+      random: createSeededRandom(randomSeed()),
+      log,
+      now: () => performance.now(),
+      ...(options.timing ? { timing: options.timing } : {}),
+      ...(options.snapshotEvery ? { snapshotEvery: options.snapshotEvery } : {}),
+      onActingChange(acting, reason) {
+        log.info(acting ? "leading: this replica now issues secret_ids" : "not leading", {
+          reason,
+          ledgerEntries: state.list().length,
+        });
+        leadership.setLeader(acting, reason);
+      },
+      onLeaderChange(leaderId, term) {
+        metrics.raftLeaderChanged();
+        log.info("raft leader known", { leader: leaderId, term });
+      },
+      onVotersChange(voters, learners) {
+        metrics.raftNodes(voters.length);
+        log.info("raft configuration", { voters, learners });
+        options.onConfiguration?.(voters, learners);
+      },
+      onCommitLatency: (seconds) => metrics.raftCommitLatency(seconds),
+    });
+  let host = buildHost(initialVoters);
   let membership: ReturnType<typeof startMembershipReconciler> | undefined;
   // Every question first lets the host catch up missed ticks: a paused leader must say no before it pushes.
   const leader: LeaderGate = {
@@ -160,6 +176,22 @@ export async function createRaftCoordination(options: RaftCoordinationOptions): 
       host.start();
       membership = startMembershipReconciler({ host, peers, log, now: () => performance.now() });
       log.info("raft started", { id: selfId, listen: transport.url, voters: host.status().conf.voters });
+    },
+    configuration: () => host.status().conf,
+    async bootstrapAlone() {
+      const st = host.status();
+      if (st.term > 0 || st.lastIndex > 0 || st.conf.voters.length + st.conf.learners.length > 0)
+        return false;
+      membership?.stop();
+      await host.transferLeadershipAndStop();
+      storage = await FileStorage.open({ dir: config.raftDir });
+      host = buildHost([selfId]);
+      host.start();
+      membership = startMembershipReconciler({ host, peers, log, now: () => performance.now() });
+      log.warn("bootstrapped a new Raft cluster of this replica alone after waiting in vain to be added", {
+        id: selfId,
+      });
+      return true;
     },
     async stop() {
       membership?.stop();

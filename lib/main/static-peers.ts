@@ -11,12 +11,26 @@ export interface PeerMember {
   name: string;
   /** host:port of the member's Raft listener (IPv6 hosts in brackets). */
   raftAddress: string;
+  /** Discovery only: the member advertises that a committed Raft configuration includes it. */
+  raftMember?: boolean;
 }
 
 export interface PeerDirectory {
   self: PeerMember;
   members(): PeerMember[];
   subscribe(listener: () => void): () => void;
+}
+
+/** A directory that finds replicas by itself (gossip), so a new cluster must be bootstrapped safely. */
+export interface DiscoveringPeerDirectory extends PeerDirectory {
+  /** Tell the others whether a committed Raft configuration includes us (gossip meta `member: "1"`). */
+  advertiseRaftMember(member: boolean): void;
+  /** Whether the discovery source (the Endpoints) lists this replica's own address. */
+  listsSelf(): boolean;
+}
+
+export function isDiscovering(directory: PeerDirectory): directory is DiscoveringPeerDirectory {
+  return "advertiseRaftMember" in directory && "listsSelf" in directory;
 }
 
 const hostPort = (host: string, port: number) =>
