@@ -15,14 +15,8 @@ import { createLogger, type Logger, type LogLevel } from "../../lib/log/index.ts
 import type { RunningServer } from "../../lib/runtime/index.ts";
 import { isJsonObject, type JsonObject } from "../kube/json.ts";
 import { ContainerConfigError, containerLaunch, mountRewriter } from "../kubelet/container-env.ts";
-import {
-  type ContainerRecord,
-  enterCrashLoop,
-  newRecord,
-  type PodView,
-  podStatusJson,
-  type Terminated,
-} from "../kubelet/pod-status.ts";
+import { newPodView, podIdentity, rfc3339, runPodLifecycle, text } from "../kubelet/pod-lifecycle.ts";
+import { type ContainerRecord, type PodView, podStatusJson, type Terminated } from "../kubelet/pod-status.ts";
 import { runInitInProcess } from "./in-process-init.ts";
 
 export const INIT_CONTAINER_ANNOTATION = "pod.boostport.com/vault-init-container";
@@ -38,14 +32,6 @@ export interface FleetPodDeps {
   report(namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone">;
   now(): Date;
   log: Logger;
-}
-
-const text = (value: unknown): string => (typeof value === "string" ? value : "");
-const rfc3339 = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
-
-function listOf(object: JsonObject, key: string): JsonObject[] {
-  const value = object[key];
-  return Array.isArray(value) ? value.filter(isJsonObject) : [];
 }
 
 export class FleetPod {
@@ -66,28 +52,17 @@ export class FleetPod {
     readonly podIP: string,
     private readonly deps: FleetPodDeps,
   ) {
+    const identity = podIdentity(pod, deps.podsDir);
+    this.namespace = identity.namespace;
+    this.name = identity.name;
+    this.uid = identity.uid;
+    this.podDir = identity.podDir;
+    this.spec = identity.spec;
     const metadata = isJsonObject(pod.metadata) ? pod.metadata : {};
-    this.namespace = text(metadata.namespace);
-    this.name = text(metadata.name);
-    this.uid = text(metadata.uid);
     this.vaultInitName = isJsonObject(metadata.annotations)
       ? text(metadata.annotations[INIT_CONTAINER_ANNOTATION])
       : "";
-    this.podDir = path.join(deps.podsDir, `${this.namespace}_${this.name}_${this.uid}`);
-    this.spec = isJsonObject(pod.spec) ? pod.spec : {};
-    const startTime = rfc3339(deps.now());
-    this.view = {
-      phase: "Pending",
-      podIP,
-      hostIP: deps.hostIP,
-      startTime,
-      transitionTime: startTime,
-      initialized: false,
-      ready: false,
-      init: listOf(this.spec, "initContainers").map(newRecord),
-      main: listOf(this.spec, "containers").map(newRecord),
-      pendingInit: listOf(this.spec, "initContainers").map((c) => text(c.name)),
-    };
+    this.view = newPodView(this.spec, podIP, deps.hostIP, deps.now());
   }
 
   volumeDir(volume: string): string {
@@ -132,53 +107,25 @@ export class FleetPod {
     return this.reports;
   }
 
-  private async run(): Promise<void> {
-    for (const volume of listOf(this.spec, "volumes"))
-      await mkdir(this.volumeDir(text(volume.name)), { recursive: true });
-    await mkdir(this.podDir, { recursive: true });
-    await this.report();
-    for (const [index, container] of listOf(this.spec, "initContainers").entries()) {
-      const record = this.view.init[index];
-      if (!record || !(await this.complete(container, record))) return;
-      this.view.pendingInit.shift();
-    }
-    if (this.stopped) return;
-    const now = rfc3339(this.deps.now());
-    for (const record of this.view.main)
-      Object.assign(record, { state: { running: { startedAt: now } }, ready: true, started: true });
-    Object.assign(this.view, { phase: "Running", initialized: true, ready: true, transitionTime: now });
-    await this.report();
-  }
-
-  /** Runs an init container to success (true), or until the pod fails or goes away (false). */
-  private async complete(container: JsonObject, record: ContainerRecord): Promise<boolean> {
-    for (let failures = 0; ; ) {
-      if (this.stopped) return false;
-      const terminated =
+  private run(): Promise<void> {
+    return runPodLifecycle({
+      namespace: this.namespace,
+      name: this.name,
+      uid: this.uid,
+      podDir: this.podDir,
+      view: this.view,
+      spec: this.spec,
+      backoff: { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
+      volumeDir: (volume) => this.volumeDir(volume),
+      stopped: () => this.stopped,
+      report: () => this.report(),
+      now: () => this.deps.now(),
+      runOnce: async (container, record) =>
         text(container.name) === this.vaultInitName
           ? await this.runVaultInit(container, record)
-          : this.finished(0, rfc3339(this.deps.now()), "");
-      if (!terminated || this.stopped) return false;
-      Object.assign(record, { state: { terminated }, started: false, ready: terminated.exitCode === 0 });
-      await this.report();
-      if (terminated.exitCode === 0) return true;
-      if (this.spec.restartPolicy === "Never") {
-        this.view.phase = "Failed";
-        await this.report();
-        return false;
-      }
-      failures++;
-      const delayMs = enterCrashLoop(
-        record,
-        terminated,
-        failures,
-        { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
-        this,
-      );
-      await this.report();
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      record.restartCount++;
-    }
+          : this.finished(0, rfc3339(this.deps.now()), ""),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    });
   }
 
   private finished(exitCode: number, startedAt: string, containerID: string): Terminated {

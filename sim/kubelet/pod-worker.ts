@@ -1,24 +1,16 @@
 /**
- * Runs one pod the way a kubelet does (https://kubernetes.io/docs/concepts/workloads/pods/init-containers/): init
- * containers one at a time, in order, each to successful completion; a failed one is restarted after an exponential
- * back-off (base doubling, capped: 10 s and 5 min on a real node,
- * https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts) unless restartPolicy is
- * Never, which fails the pod. When every init container has succeeded the main containers are reported running and
- * ready (no process is started for them). Every transition is reported through `patchStatus`.
+ * Runs one pod the way a kubelet does (https://kubernetes.io/docs/concepts/workloads/pods/init-containers/), each
+ * init container as a real process: the lifecycle (order, CrashLoopBackOff with a base-doubling capped back-off:
+ * 10 s and 5 min on a real node, https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts;
+ * restartPolicy Never fails the pod) is pod-lifecycle.ts. Every transition is reported through `patchStatus`.
  */
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../../lib/log/index.ts";
-import { isJsonObject, type JsonObject } from "../kube/json.ts";
+import type { JsonObject } from "../kube/json.ts";
 import { ContainerConfigError, containerLaunch, mountRewriter } from "./container-env.ts";
-import {
-  type ContainerRecord,
-  enterCrashLoop,
-  newRecord,
-  type PodView,
-  podStatusJson,
-  type Terminated,
-} from "./pod-status.ts";
+import { newPodView, podIdentity, rfc3339, runPodLifecycle } from "./pod-lifecycle.ts";
+import { type ContainerRecord, type PodView, podStatusJson, type Terminated } from "./pod-status.ts";
 import { type ContainerProcess, StartError, startProcess } from "./process.ts";
 
 export interface WorkerDeps {
@@ -35,19 +27,6 @@ export interface WorkerDeps {
   log: Logger;
 }
 
-function text(value: unknown): string {
-  return typeof value === "string" ? value : "";
-}
-
-function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-function containersOf(spec: JsonObject, list: string): JsonObject[] {
-  const value = spec[list];
-  return Array.isArray(value) ? value.filter(isJsonObject) : [];
-}
-
 export class PodWorker {
   readonly namespace: string;
   readonly name: string;
@@ -55,6 +34,7 @@ export class PodWorker {
   readonly podDir: string;
   private readonly abort = new AbortController();
   private readonly view: PodView;
+  private readonly spec: JsonObject;
   private running: ContainerProcess | undefined;
   private finished: Promise<void> = Promise.resolve();
 
@@ -63,25 +43,13 @@ export class PodWorker {
     readonly podIP: string,
     private readonly deps: WorkerDeps,
   ) {
-    const metadata = isJsonObject(pod.metadata) ? pod.metadata : {};
-    this.namespace = text(metadata.namespace);
-    this.name = text(metadata.name);
-    this.uid = text(metadata.uid);
-    this.podDir = path.join(deps.podsDir, `${this.namespace}_${this.name}_${this.uid}`);
-    const spec = this.spec();
-    const startTime = rfc3339(deps.now());
-    this.view = {
-      phase: "Pending",
-      podIP,
-      hostIP: deps.hostIP,
-      startTime,
-      transitionTime: startTime,
-      initialized: false,
-      ready: false,
-      init: containersOf(spec, "initContainers").map(newRecord),
-      main: containersOf(spec, "containers").map(newRecord),
-      pendingInit: containersOf(spec, "initContainers").map((c) => text(c.name)),
-    };
+    const identity = podIdentity(pod, deps.podsDir);
+    this.namespace = identity.namespace;
+    this.name = identity.name;
+    this.uid = identity.uid;
+    this.podDir = identity.podDir;
+    this.spec = identity.spec;
+    this.view = newPodView(this.spec, podIP, deps.hostIP, deps.now());
   }
 
   volumeDir(volume: string): string {
@@ -111,10 +79,6 @@ export class PodWorker {
     await rm(path.join(this.podDir, "volumes"), { recursive: true, force: true });
   }
 
-  private spec(): JsonObject {
-    return isJsonObject(this.pod.spec) ? this.pod.spec : {};
-  }
-
   private async report(): Promise<void> {
     if (this.abort.signal.aborted) return;
     const outcome = await this.deps.patchStatus(this.namespace, this.name, podStatusJson(this.view));
@@ -131,60 +95,22 @@ export class PodWorker {
     });
   }
 
-  private async run(): Promise<void> {
-    for (const volume of containersOf(this.spec(), "volumes"))
-      await mkdir(this.volumeDir(text(volume.name)), { recursive: true });
-    await mkdir(this.podDir, { recursive: true });
-    await this.report();
-    const inits = containersOf(this.spec(), "initContainers");
-    for (const [index, container] of inits.entries()) {
-      const record = this.view.init[index];
-      if (!record || !(await this.runToCompletion(container, record))) return;
-      this.view.pendingInit.shift();
-    }
-    if (this.abort.signal.aborted) return;
-    const now = rfc3339(this.deps.now());
-    for (const record of this.view.main) {
-      record.state = { running: { startedAt: now } };
-      record.ready = true;
-      record.started = true;
-    }
-    Object.assign(this.view, { phase: "Running", initialized: true, ready: true, transitionTime: now });
-    await this.report();
-  }
-
-  /** Runs an init container until it exits 0 (true) or the pod fails or goes away (false). */
-  private async runToCompletion(container: JsonObject, record: ContainerRecord): Promise<boolean> {
-    for (let failures = 0; ; ) {
-      if (this.abort.signal.aborted) return false;
-      const terminated = await this.runOnce(container, record);
-      if (!terminated) return false;
-      record.state = { terminated };
-      record.started = false;
-      if (terminated.exitCode === 0) {
-        record.ready = true;
-        await this.report();
-        return true;
-      }
-      await this.report();
-      if (this.spec().restartPolicy === "Never") {
-        this.view.phase = "Failed";
-        await this.report();
-        return false;
-      }
-      failures++;
-      const delayMs = enterCrashLoop(
-        record,
-        terminated,
-        failures,
-        { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
-        this,
-      );
-      await this.report();
-      await this.sleep(delayMs);
-      if (this.abort.signal.aborted) return false;
-      record.restartCount++;
-    }
+  private run(): Promise<void> {
+    return runPodLifecycle({
+      namespace: this.namespace,
+      name: this.name,
+      uid: this.uid,
+      podDir: this.podDir,
+      view: this.view,
+      spec: this.spec,
+      backoff: { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
+      volumeDir: (volume) => this.volumeDir(volume),
+      stopped: () => this.abort.signal.aborted,
+      report: () => this.report(),
+      now: () => this.deps.now(),
+      runOnce: (container, record) => this.runOnce(container, record),
+      sleep: (ms) => this.sleep(ms),
+    });
   }
 
   private async runOnce(container: JsonObject, record: ContainerRecord): Promise<Terminated | undefined> {
