@@ -4,29 +4,20 @@
 // capabilities, in-cluster service-account files mounted where Kubernetes mounts them) and serves a pod: the
 // kubelet stand-in runs an annotated pod, the containerised controller pushes to its init container, and the
 // pod's token file holds a token Vault accepts.
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
 import { controllerEnv } from "../../sim/sandbox/workloads.ts";
-import { startProcess, type TestProcess } from "../support/processes.ts";
-import { listTree } from "./support/build.ts";
+import type { TestProcess } from "../support/processes.ts";
 import { type ControllerSide, controllerSide, SAMPLE_ROLE } from "./support/controller-side.ts";
-import {
-  type BuiltImage,
-  buildImage,
-  imageTree,
-  inspectImage,
-  recordImageSizes,
-  removeContainersAndImages,
-} from "./support/image.ts";
+import { recordImageSizes } from "./support/image.ts";
+import { imageSuite, runContainer } from "./support/image-suite.ts";
 import { servePod, waitUntilReady } from "./support/served-pod.ts";
-import { podmanEnv, ROOT, tool } from "./support/tools.ts";
 
 // Image builds, saves, a container start and a pod's life on a busy 2-core machine (bun ignores bunfig's timeout).
 setDefaultTimeout(300_000);
 
-const UID = 65532;
 /** Away from the sandbox's pods (127.7.1.x) and from other tests' controllers (127.0.2.x). */
 const CONTROLLER_IP = "127.7.200.1";
 const CONTAINER = `kubernetes-vault-controller-packaging-${process.pid}`;
@@ -35,62 +26,33 @@ const VAULT_CA_IN_POD = "/etc/kubernetes-vault/vault-ca.crt";
 const RAFT_DIR_IN_POD = "/var/lib/kubernetes-vault";
 const NAMESPACE = "team-a";
 
-let image: BuiltImage | undefined;
 let sandbox: Sandbox | undefined;
 let controller: TestProcess | undefined;
 let vaultSide: ControllerSide | undefined;
-let dir = "";
-
-beforeAll(async () => {
-  tool("podman");
-  tool("runc");
-  podmanEnv();
-  image = await buildImage("controller");
-  dir = join(ROOT, ".state", "packaging", `controller-pod-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-});
-
-afterAll(async () => {
-  await controller?.stop();
-  await removeContainersAndImages([CONTAINER], image ? [image.id] : []);
-  vaultSide?.close();
-  await sandbox?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 describe("the controller image", () => {
-  test("is FROM scratch: one layer holding exactly the build's rootfs, no shell", async () => {
-    if (!image) throw new Error("the image was not built");
-    expect((await inspectImage(image.id)).RootFS.Layers).toHaveLength(1);
-    const files = await imageTree(image.id);
-    expect(files).toEqual(listTree(image.rootfs));
-    expect(files.filter((path) => /(^|\/)(sh|bash|ash|busybox)$/.test(path))).toEqual([]);
-    expect(files).toContain("controller");
-  });
-
-  test("runs as 65532:65532 with a /controller entrypoint, its ports and the OCI labels", async () => {
-    if (!image) throw new Error("the image was not built");
-    const inspection = await inspectImage(image.id);
-    expect(inspection.Config.User).toBe(`${UID}:${UID}`);
-    expect(inspection.Config.Entrypoint).toEqual(["/controller"]);
-    expect(Object.keys(inspection.Config.ExposedPorts).sort()).toEqual(
-      ["8080/tcp", "8081/tcp", "45678/tcp", "45678/udp", "45679/tcp"].sort(),
-    );
-    const labels = inspection.Config.Labels ?? {};
-    for (const name of ["title", "description", "source", "licenses", "version"])
-      expect(labels[`org.opencontainers.image.${name}`] ?? "").toMatch(/\S/);
-    expect(labels["org.opencontainers.image.title"]).toBe("kubernetes-vault-controller");
+  const suite = imageSuite({
+    program: "controller",
+    container: CONTAINER,
+    dirName: `controller-pod-${process.pid}`,
+    entrypointAndPorts: "a /controller entrypoint, its ports",
+    exposedPorts: ["8080/tcp", "8081/tcp", "45678/tcp", "45678/udp", "45679/tcp"],
+    stopContainer: () => controller?.stop(),
+    stopOthers: async () => {
+      vaultSide?.close();
+      await sandbox?.stop();
+    },
   });
 
   test("its sizes are recorded for the bench", async () => {
-    if (!image) throw new Error("the image was not built");
-    const sizes = await recordImageSizes("controller", image);
+    const sizes = await recordImageSizes("controller", suite.image());
     expect(sizes.gzipCompressedBytes).toBeLessThan(sizes.archiveBytes * 0.7);
     expect(sizes.uncompressedBytes).toBeGreaterThan(sizes.gzipCompressedBytes);
   });
 
   test("on the host network (runc, read-only root) it serves a pod: the pod's init gets a token Vault accepts", async () => {
-    if (!image) throw new Error("the image was not built");
+    const image = suite.image();
+    const dir = suite.dir();
     sandbox = await startSandbox({
       dir: join(dir, "sandbox"),
       podIpPrefix: "127.7.1",
@@ -123,34 +85,16 @@ describe("the controller image", () => {
     };
     delete env.PATH;
     delete env.SERVICE_ACCOUNT_DIR;
-    const envArgs = Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value}`]);
-    controller = startProcess(
-      tool("podman"),
-      [
-        "--runtime",
-        "runc",
-        "run",
-        "--rm",
-        "--name",
-        CONTAINER,
-        "--network",
-        "host",
-        "--read-only",
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges",
-        "--volume",
+    controller = runContainer(image, {
+      name: CONTAINER,
+      volumes: [
         `${serviceAccountDir}:${SERVICE_ACCOUNT_IN_POD}:ro`,
-        "--volume",
         `${description.vault.caCert}:${VAULT_CA_IN_POD}:ro`,
-        "--volume",
         `${raftDir}:${RAFT_DIR_IN_POD}`,
-        ...envArgs,
-        image.id,
       ],
-      { env: podmanEnv(), logPath: join(dir, "controller.log") },
-    );
+      env,
+      logPath: join(dir, "controller.log"),
+    });
     await waitUntilReady(controller, `http://${CONTROLLER_IP}:8081/readyz`);
     const served = await servePod(sandbox, NAMESPACE, "packaging-app", controller.logPath);
     expect(served.initExitCode).toBe(0);

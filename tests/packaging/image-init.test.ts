@@ -3,85 +3,46 @@
 // recorded for the bench; and it runs with runc on the host network as a pod's init container would: read-only
 // root, no capabilities, a mounted token directory and trust anchor, a push from the controller's own pusher
 // over mutual TLS, and a token file Vault accepts.
-import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { findImageSize } from "../../bench/support/image-size.ts";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
-import { startProcess, type TestProcess } from "../support/processes.ts";
-import { listTree } from "./support/build.ts";
+import type { TestProcess } from "../support/processes.ts";
 import { type ControllerSide, controllerSide, SAMPLE_ROLE } from "./support/controller-side.ts";
-import {
-  type BuiltImage,
-  buildImage,
-  IMAGE_SIZES_PATH,
-  imageTree,
-  inspectImage,
-  recordImageSizes,
-  removeContainersAndImages,
-} from "./support/image.ts";
-import { podmanEnv, ROOT, tool } from "./support/tools.ts";
+import { IMAGE_SIZES_PATH, recordImageSizes } from "./support/image.ts";
+import { IMAGE_UID, imageSuite, runContainer } from "./support/image-suite.ts";
+import { ROOT } from "./support/tools.ts";
 
 // Image builds, saves and container start-ups on a busy 2-core machine (bun 1.4 ignores bunfig's timeout).
 setDefaultTimeout(300_000);
 
-const UID = 65532;
 const POD_IP = "127.7.0.10";
 const CONTAINER = `kubernetes-vault-init-packaging-${process.pid}`;
 const TOKEN_DIR_IN_POD = "/var/run/secrets/boostport.com";
 const TRUST_DIR_IN_POD = "/etc/kubernetes-vault";
 
-let image: BuiltImage | undefined;
 let sandbox: Sandbox | undefined;
 let controller: ControllerSide | undefined;
 let container: TestProcess | undefined;
-let dir = "";
-
-beforeAll(async () => {
-  // Fails (never skips) with the install command when podman, runc or containers.conf are missing.
-  tool("podman");
-  tool("runc");
-  podmanEnv();
-  image = await buildImage("init");
-  dir = join(ROOT, ".state", "packaging", `init-pod-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-});
-
-afterAll(async () => {
-  await container?.stop();
-  await removeContainersAndImages([CONTAINER], image ? [image.id] : []);
-  controller?.close();
-  await sandbox?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 describe("the init image", () => {
-  test("is FROM scratch: one layer holding exactly the build's rootfs, no shell", async () => {
-    if (!image) throw new Error("the image was not built");
-    const inspection = await inspectImage(image.id);
-    expect(inspection.RootFS.Layers).toHaveLength(1);
-    const files = await imageTree(image.id);
-    expect(files).toEqual(listTree(image.rootfs));
-    expect(files.filter((path) => /(^|\/)(sh|bash|ash|busybox)$/.test(path))).toEqual([]);
-    expect(files).toContain("init");
-  });
-
-  test("runs as 65532:65532 with an /init entrypoint, port 50000 and the OCI labels", async () => {
-    if (!image) throw new Error("the image was not built");
-    const inspection = await inspectImage(image.id);
-    expect(inspection.Os).toBe("linux");
-    expect(inspection.Architecture).toBe("amd64");
-    expect(inspection.Config.User).toBe(`${UID}:${UID}`);
-    expect(inspection.Config.Entrypoint).toEqual(["/init"]);
-    expect(Object.keys(inspection.Config.ExposedPorts)).toEqual(["50000/tcp"]);
-    const labels = inspection.Config.Labels ?? {};
-    for (const name of ["title", "description", "source", "licenses", "version"])
-      expect(labels[`org.opencontainers.image.${name}`] ?? "").toMatch(/\S/);
-    expect(labels["org.opencontainers.image.title"]).toBe("kubernetes-vault-init");
+  const suite = imageSuite({
+    program: "init",
+    container: CONTAINER,
+    dirName: `init-pod-${process.pid}`,
+    entrypointAndPorts: "an /init entrypoint, port 50000",
+    exposedPorts: ["50000/tcp"],
+    platform: { os: "linux", architecture: "amd64" },
+    stopContainer: () => container?.stop(),
+    stopOthers: async () => {
+      controller?.close();
+      await sandbox?.stop();
+    },
   });
 
   test("its sizes are recorded for the bench", async () => {
-    if (!image) throw new Error("the image was not built");
+    const image = suite.image();
     const sizes = await recordImageSizes("init", image);
     // The layer is the binary plus a few MiB of glibc; compression must actually have happened.
     expect(sizes.uncompressedBytes).toBeGreaterThan(statSync(join(image.rootfs, "init")).size);
@@ -96,7 +57,8 @@ describe("the init image", () => {
   });
 
   test("as a pod's init container (runc, host network, read-only root): a push yields a token Vault accepts", async () => {
-    if (!image) throw new Error("the image was not built");
+    const image = suite.image();
+    const dir = suite.dir();
     sandbox = await startSandbox({ dir: join(dir, "sandbox"), podIpPrefix: "127.7" });
     controller = await controllerSide(sandbox);
     const tokenDir = join(dir, "vault-token");
@@ -116,32 +78,12 @@ describe("the init image", () => {
       CONTROLLER_CA_CERT: `${TRUST_DIR_IN_POD}/controller-ca.crt`,
       TIMEOUT: "3m",
     };
-    const envArgs = Object.entries(env).flatMap(([name, value]) => ["--env", `${name}=${value ?? ""}`]);
-    container = startProcess(
-      tool("podman"),
-      [
-        "--runtime",
-        "runc",
-        "run",
-        "--rm",
-        "--name",
-        CONTAINER,
-        "--network",
-        "host",
-        "--read-only",
-        "--cap-drop",
-        "ALL",
-        "--security-opt",
-        "no-new-privileges",
-        "--volume",
-        `${tokenDir}:${TOKEN_DIR_IN_POD}`,
-        "--volume",
-        `${trustDir}:${TRUST_DIR_IN_POD}:ro`,
-        ...envArgs,
-        image.id,
-      ],
-      { env: podmanEnv(), logPath: join(dir, "container.log") },
-    );
+    container = runContainer(image, {
+      name: CONTAINER,
+      volumes: [`${tokenDir}:${TOKEN_DIR_IN_POD}`, `${trustDir}:${TRUST_DIR_IN_POD}:ro`],
+      env,
+      logPath: join(dir, "container.log"),
+    });
     await container.waitForOutput("waiting for the controller's push", 120_000);
 
     const outcome = await controller.pushTo(POD_IP);
@@ -150,7 +92,7 @@ describe("the init image", () => {
 
     const tokenPath = join(tokenDir, "vault-token");
     const file = JSON.parse(readFileSync(tokenPath, "utf8")) as { clientToken: string; accessor: string };
-    expect(statSync(tokenPath).uid).toBe(UID);
+    expect(statSync(tokenPath).uid).toBe(IMAGE_UID);
     expect(statSync(tokenPath).mode & 0o777).toBe(0o600);
     expect(outcome.kind === "delivered" && outcome.tokenAccessor).toBe(file.accessor);
     const self = await controller.lookupSelf(file.clientToken);
