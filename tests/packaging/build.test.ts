@@ -2,8 +2,9 @@
 // holds exactly what a FROM scratch image needs (the binary, the glibc files ldd lists, passwd/group for uid
 // 65532, empty /proc and /tmp). The arm64 cross-compile yields an aarch64 executable carrying our program.
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { freshStateDir } from "../support/state-dir.ts";
 import { type BuildContext, buildContext, listTree, type Program } from "./support/build.ts";
 import { ROOT, run, runOk } from "./support/tools.ts";
 
@@ -80,7 +81,7 @@ describe.each(["init", "controller"] as const)("scripts/build.ts --targets x64 -
 
 describe("cross-compiling", () => {
   test("--targets arm64 builds an aarch64 Linux executable that embeds the init program", async () => {
-    const outdir = mkdtempSync(join(ROOT, ".state", "packaging-arm64-"));
+    const outdir = freshStateDir("packaging-arm64-");
     scratch.push(outdir);
     const log = await runOk(process.execPath, [
       "scripts/build.ts",

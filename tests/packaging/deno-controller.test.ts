@@ -3,11 +3,12 @@
 // node:https fallback of serve() for /readyz, and the pusher all work, so an annotated pod run by the kubelet
 // stand-in gets a token Vault accepts. Permissions are the narrowest set that works, which documents them.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
 import { controllerEnv } from "../../sim/sandbox/workloads.ts";
 import { startProcess, type TestProcess } from "../support/processes.ts";
+import { freshStateDir } from "../support/state-dir.ts";
 import { type ControllerSide, controllerSide, SAMPLE_ROLE } from "./support/controller-side.ts";
 import { servePod, waitUntilReady } from "./support/served-pod.ts";
 import { ROOT } from "./support/tools.ts";
@@ -34,7 +35,7 @@ let controller: TestProcess | undefined;
 
 beforeAll(async () => {
   if (!existsSync(DENO)) throw new Error(`${DENO} is missing: run npm install (deno is a dev dependency)`);
-  dir = mkdtempSync(join(ROOT, ".state", "packaging-deno-controller-"));
+  dir = freshStateDir("packaging-deno-controller-");
   sandbox = await startSandbox({
     dir: join(dir, "sandbox"),
     podIpPrefix: "127.7.2",

@@ -2,10 +2,11 @@
 // node:https, and a push from the controller's own pusher over mutual TLS still ends in a token file that the
 // sandbox Vault accepts, with the secret_id's CIDR binding proving Deno called Vault from the pod IP.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
 import { startProcess, type TestProcess } from "../support/processes.ts";
+import { freshStateDir } from "../support/state-dir.ts";
 import { type ControllerSide, controllerSide, SAMPLE_ROLE } from "./support/controller-side.ts";
 import { ROOT } from "./support/tools.ts";
 
@@ -22,7 +23,7 @@ let init: TestProcess | undefined;
 
 beforeAll(async () => {
   if (!existsSync(DENO)) throw new Error(`${DENO} is missing: run npm install (deno is a dev dependency)`);
-  dir = mkdtempSync(join(ROOT, ".state", "packaging-deno-"));
+  dir = freshStateDir("packaging-deno-");
   sandbox = await startSandbox({ dir: join(dir, "sandbox"), podIpPrefix: "127.7" });
   controller = await controllerSide(sandbox);
 });
