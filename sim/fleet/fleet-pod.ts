@@ -15,8 +15,8 @@ import { createLogger, type Logger, type LogLevel } from "../../lib/log/index.ts
 import type { RunningServer } from "../../lib/runtime/index.ts";
 import { isJsonObject, type JsonObject } from "../kube/json.ts";
 import { ContainerConfigError, containerLaunch, mountRewriter } from "../kubelet/container-env.ts";
-import { newPodView, podIdentity, rfc3339, runPodLifecycle, text } from "../kubelet/pod-lifecycle.ts";
-import { type ContainerRecord, type PodView, podStatusJson, type Terminated } from "../kubelet/pod-status.ts";
+import { NodePod, rfc3339, text } from "../kubelet/pod-lifecycle.ts";
+import { type ContainerRecord, podStatusJson, type Terminated } from "../kubelet/pod-status.ts";
 import { runInitInProcess } from "./in-process-init.ts";
 
 export const INIT_CONTAINER_ANNOTATION = "pod.boostport.com/vault-init-container";
@@ -34,39 +34,23 @@ export interface FleetPodDeps {
   log: Logger;
 }
 
-export class FleetPod {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly podDir: string;
+export class FleetPod extends NodePod {
   private stopped = false;
   private server: RunningServer | undefined;
   private listening = false;
   private reports: Promise<unknown> = Promise.resolve();
-  private readonly view: PodView;
-  private readonly spec: JsonObject;
   private readonly vaultInitName: string;
 
   constructor(
-    private readonly pod: JsonObject,
-    readonly podIP: string,
+    pod: JsonObject,
+    podIP: string,
     private readonly deps: FleetPodDeps,
   ) {
-    const identity = podIdentity(pod, deps.podsDir);
-    this.namespace = identity.namespace;
-    this.name = identity.name;
-    this.uid = identity.uid;
-    this.podDir = identity.podDir;
-    this.spec = identity.spec;
+    super(pod, podIP, deps);
     const metadata = isJsonObject(pod.metadata) ? pod.metadata : {};
     this.vaultInitName = isJsonObject(metadata.annotations)
       ? text(metadata.annotations[INIT_CONTAINER_ANNOTATION])
       : "";
-    this.view = newPodView(this.spec, podIP, deps.hostIP, deps.now());
-  }
-
-  volumeDir(volume: string): string {
-    return path.join(this.podDir, "volumes", volume);
   }
 
   logPath(container: string, restartCount: number): string {
@@ -79,7 +63,7 @@ export class FleetPod {
   }
 
   start(): void {
-    this.run().catch((error: unknown) =>
+    this.runLifecycle().catch((error: unknown) =>
       this.deps.log.error("fleet pod failed", { pod: `${this.namespace}/${this.name}`, error }),
     );
   }
@@ -93,8 +77,12 @@ export class FleetPod {
     await rm(path.join(this.podDir, "volumes"), { recursive: true, force: true });
   }
 
+  protected isStopped(): boolean {
+    return this.stopped;
+  }
+
   /** Queues a report of the status as it is now; reports reach the API server in order. */
-  private report(): Promise<unknown> {
+  protected report(): Promise<unknown> {
     const status = podStatusJson(this.view);
     this.reports = this.reports
       .then(async () => {
@@ -107,25 +95,14 @@ export class FleetPod {
     return this.reports;
   }
 
-  private run(): Promise<void> {
-    return runPodLifecycle({
-      namespace: this.namespace,
-      name: this.name,
-      uid: this.uid,
-      podDir: this.podDir,
-      view: this.view,
-      spec: this.spec,
-      backoff: { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
-      volumeDir: (volume) => this.volumeDir(volume),
-      stopped: () => this.stopped,
-      report: () => this.report(),
-      now: () => this.deps.now(),
-      runOnce: async (container, record) =>
-        text(container.name) === this.vaultInitName
-          ? await this.runVaultInit(container, record)
-          : this.finished(0, rfc3339(this.deps.now()), ""),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    });
+  protected async runOnce(container: JsonObject, record: ContainerRecord): Promise<Terminated | undefined> {
+    return text(container.name) === this.vaultInitName
+      ? await this.runVaultInit(container, record)
+      : this.finished(0, rfc3339(this.deps.now()), "");
+  }
+
+  protected sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   private finished(exitCode: number, startedAt: string, containerID: string): Terminated {

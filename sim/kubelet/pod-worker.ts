@@ -9,8 +9,8 @@ import path from "node:path";
 import type { Logger } from "../../lib/log/index.ts";
 import type { JsonObject } from "../kube/json.ts";
 import { ContainerConfigError, containerLaunch, mountRewriter } from "./container-env.ts";
-import { newPodView, podIdentity, rfc3339, runPodLifecycle } from "./pod-lifecycle.ts";
-import { type ContainerRecord, type PodView, podStatusJson, type Terminated } from "./pod-status.ts";
+import { NodePod, rfc3339 } from "./pod-lifecycle.ts";
+import { type ContainerRecord, podStatusJson, type Terminated } from "./pod-status.ts";
 import { type ContainerProcess, StartError, startProcess } from "./process.ts";
 
 export interface WorkerDeps {
@@ -27,33 +27,17 @@ export interface WorkerDeps {
   log: Logger;
 }
 
-export class PodWorker {
-  readonly namespace: string;
-  readonly name: string;
-  readonly uid: string;
-  readonly podDir: string;
+export class PodWorker extends NodePod {
   private readonly abort = new AbortController();
-  private readonly view: PodView;
-  private readonly spec: JsonObject;
   private running: ContainerProcess | undefined;
   private finished: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly pod: JsonObject,
-    readonly podIP: string,
+    pod: JsonObject,
+    podIP: string,
     private readonly deps: WorkerDeps,
   ) {
-    const identity = podIdentity(pod, deps.podsDir);
-    this.namespace = identity.namespace;
-    this.name = identity.name;
-    this.uid = identity.uid;
-    this.podDir = identity.podDir;
-    this.spec = identity.spec;
-    this.view = newPodView(this.spec, podIP, deps.hostIP, deps.now());
-  }
-
-  volumeDir(volume: string): string {
-    return path.join(this.podDir, "volumes", volume);
+    super(pod, podIP, deps);
   }
 
   logPaths(container: string, restartCount: number): { stdout: string; stderr: string } {
@@ -66,7 +50,7 @@ export class PodWorker {
   }
 
   start(): void {
-    this.finished = this.run().catch((error: unknown) =>
+    this.finished = this.runLifecycle().catch((error: unknown) =>
       this.deps.log.error("pod worker failed", { pod: `${this.namespace}/${this.name}`, error }),
     );
   }
@@ -79,13 +63,17 @@ export class PodWorker {
     await rm(path.join(this.podDir, "volumes"), { recursive: true, force: true });
   }
 
-  private async report(): Promise<void> {
+  protected isStopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  protected async report(): Promise<void> {
     if (this.abort.signal.aborted) return;
     const outcome = await this.deps.patchStatus(this.namespace, this.name, podStatusJson(this.view));
     if (outcome === "gone") this.abort.abort();
   }
 
-  private sleep(ms: number): Promise<void> {
+  protected sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.abort.signal.addEventListener("abort", () => {
@@ -95,25 +83,7 @@ export class PodWorker {
     });
   }
 
-  private run(): Promise<void> {
-    return runPodLifecycle({
-      namespace: this.namespace,
-      name: this.name,
-      uid: this.uid,
-      podDir: this.podDir,
-      view: this.view,
-      spec: this.spec,
-      backoff: { baseMs: this.deps.restartBackoffBaseMs, maxMs: this.deps.restartBackoffMaxMs },
-      volumeDir: (volume) => this.volumeDir(volume),
-      stopped: () => this.abort.signal.aborted,
-      report: () => this.report(),
-      now: () => this.deps.now(),
-      runOnce: (container, record) => this.runOnce(container, record),
-      sleep: (ms) => this.sleep(ms),
-    });
-  }
-
-  private async runOnce(container: JsonObject, record: ContainerRecord): Promise<Terminated | undefined> {
+  protected async runOnce(container: JsonObject, record: ContainerRecord): Promise<Terminated | undefined> {
     const facts = {
       pod: this.pod,
       podIP: this.podIP,
