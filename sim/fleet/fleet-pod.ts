@@ -14,23 +14,15 @@ import path from "node:path";
 import { createLogger, type Logger, type LogLevel } from "../../lib/log/index.ts";
 import type { RunningServer } from "../../lib/runtime/index.ts";
 import { isJsonObject, type JsonObject } from "../kube/json.ts";
-import { ContainerConfigError, containerLaunch, mountRewriter } from "../kubelet/container-env.ts";
-import { NodePod, rfc3339, text } from "../kubelet/pod-lifecycle.ts";
+import { type NodeFacts, NodePod, rfc3339, text } from "../kubelet/pod-lifecycle.ts";
 import { type ContainerRecord, podStatusJson, type Terminated } from "../kubelet/pod-status.ts";
 import { runInitInProcess } from "./in-process-init.ts";
 
 export const INIT_CONTAINER_ANNOTATION = "pod.boostport.com/vault-init-container";
 const LOG_LEVELS: readonly string[] = ["debug", "info", "warn", "error"];
 
-export interface FleetPodDeps {
-  podsDir: string;
-  hostIP: string;
-  nodeName: string;
-  baseEnv: Readonly<Record<string, string>>;
-  restartBackoffBaseMs: number;
-  restartBackoffMaxMs: number;
+export interface FleetPodDeps extends NodeFacts {
   report(namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone">;
-  now(): Date;
   log: Logger;
 }
 
@@ -119,26 +111,8 @@ export class FleetPod extends NodePod {
     container: JsonObject,
     record: ContainerRecord,
   ): Promise<Terminated | undefined> {
-    const facts = {
-      pod: this.pod,
-      podIP: this.podIP,
-      hostIP: this.deps.hostIP,
-      nodeName: this.deps.nodeName,
-    };
-    let env: Record<string, string>;
-    try {
-      env = containerLaunch(
-        container,
-        facts,
-        this.deps.baseEnv,
-        mountRewriter(container, (v) => this.volumeDir(v)),
-      ).env;
-    } catch (error) {
-      if (!(error instanceof ContainerConfigError)) throw error;
-      record.state = { waiting: { reason: "CreateContainerConfigError", message: error.message } };
-      await this.report();
-      return undefined;
-    }
+    const env = (await this.launch(container, record))?.env;
+    if (!env) return undefined;
     const logPath = this.logPath(record.name, record.restartCount);
     await mkdir(path.dirname(logPath), { recursive: true });
     const logFile = createWriteStream(logPath, { flags: "a" });

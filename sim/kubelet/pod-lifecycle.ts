@@ -10,6 +10,12 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { isJsonObject, type JsonObject } from "../kube/json.ts";
 import {
+  ContainerConfigError,
+  type ContainerLaunch,
+  containerLaunch,
+  mountRewriter,
+} from "./container-env.ts";
+import {
   type ContainerRecord,
   enterCrashLoop,
   newRecord,
@@ -31,6 +37,9 @@ function listOf(object: JsonObject, key: string): JsonObject[] {
 export interface NodeFacts {
   podsDir: string;
   hostIP: string;
+  nodeName: string;
+  /** The environment every container starts from. */
+  baseEnv: Readonly<Record<string, string>>;
   restartBackoffBaseMs: number;
   restartBackoffMaxMs: number;
   now(): Date;
@@ -78,6 +87,32 @@ export abstract class NodePod {
 
   volumeDir(volume: string): string {
     return path.join(this.podDir, "volumes", volume);
+  }
+
+  /** The container's command line and environment; undefined after reporting CreateContainerConfigError. */
+  protected async launch(
+    container: JsonObject,
+    record: ContainerRecord,
+  ): Promise<ContainerLaunch | undefined> {
+    const facts = {
+      pod: this.pod,
+      podIP: this.podIP,
+      hostIP: this.node.hostIP,
+      nodeName: this.node.nodeName,
+    };
+    try {
+      return containerLaunch(
+        container,
+        facts,
+        this.node.baseEnv,
+        mountRewriter(container, (v) => this.volumeDir(v)),
+      );
+    } catch (error) {
+      if (!(error instanceof ContainerConfigError)) throw error;
+      record.state = { waiting: { reason: "CreateContainerConfigError", message: error.message } };
+      await this.report();
+      return undefined;
+    }
   }
 
   /** True once the pod is stopped or gone: the lifecycle ends at its next step. */

@@ -8,22 +8,14 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../../lib/log/index.ts";
 import type { JsonObject } from "../kube/json.ts";
-import { ContainerConfigError, containerLaunch, mountRewriter } from "./container-env.ts";
-import { NodePod, rfc3339 } from "./pod-lifecycle.ts";
+import { type NodeFacts, NodePod, rfc3339 } from "./pod-lifecycle.ts";
 import { type ContainerRecord, podStatusJson, type Terminated } from "./pod-status.ts";
 import { type ContainerProcess, StartError, startProcess } from "./process.ts";
 
-export interface WorkerDeps {
-  podsDir: string;
-  hostIP: string;
-  nodeName: string;
-  baseEnv: Readonly<Record<string, string>>;
-  restartBackoffBaseMs: number;
-  restartBackoffMaxMs: number;
+export interface WorkerDeps extends NodeFacts {
   killGraceMs: number;
   /** Reports the status; "gone" when the pod no longer exists. */
   patchStatus(namespace: string, name: string, status: JsonObject): Promise<"ok" | "gone">;
-  now(): Date;
   log: Logger;
 }
 
@@ -84,27 +76,9 @@ export class PodWorker extends NodePod {
   }
 
   protected async runOnce(container: JsonObject, record: ContainerRecord): Promise<Terminated | undefined> {
-    const facts = {
-      pod: this.pod,
-      podIP: this.podIP,
-      hostIP: this.deps.hostIP,
-      nodeName: this.deps.nodeName,
-    };
     const startedAt = rfc3339(this.deps.now());
-    let launch: ReturnType<typeof containerLaunch>;
-    try {
-      launch = containerLaunch(
-        container,
-        facts,
-        this.deps.baseEnv,
-        mountRewriter(container, (v) => this.volumeDir(v)),
-      );
-    } catch (error) {
-      if (!(error instanceof ContainerConfigError)) throw error;
-      record.state = { waiting: { reason: "CreateContainerConfigError", message: error.message } };
-      await this.report();
-      return undefined;
-    }
+    const launch = await this.launch(container, record);
+    if (!launch) return undefined;
     const finish = (exitCode: number, reason: string, containerID: string, message?: string): Terminated => ({
       exitCode,
       reason,
