@@ -9,7 +9,7 @@
  * A section that throws is null with its error and makes the run exit 1; a figure whose product part is missing
  * is null with the reason and is not a failure.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type AnySection, type FigureKey, type Outcome, SECTIONS } from "./sections/index.ts";
@@ -82,6 +82,7 @@ const at = new Date().toISOString();
 const machine = describeMachine();
 const command = ["bun run bench", ...process.argv.slice(2)].join(" ");
 const outDir = resolve(values.out);
+mkdirSync(outDir, { recursive: true });
 writeFileSync(
   join(outDir, "results.json"),
   `${JSON.stringify(resultsJson(reports, machine, at), null, 2)}\n`,
