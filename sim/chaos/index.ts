@@ -3,6 +3,7 @@
  * replicas' bookkeeping and the end-state checks.
  */
 export * from "./actions.ts";
+export * from "./addresses.ts";
 export * from "./checks.ts";
 export * from "./logins.ts";
 export * from "./options.ts";

@@ -37,7 +37,7 @@ export const CHAOS_USAGE = `usage: bun run chaos [options]
   --sigstop-s S        SIGSTOP one replica for S seconds, then SIGCONT (default 5; 0 skips it)
   --max-rss-mb N       fail when a replica's RSS exceeds N MB (default 400)
   --state-dir DIR      where logs and state go (default: a new temporary directory, removed after a pass)
-  --controller-prefix A.B.C   controller addresses (default: the first free 127.0.x block)`;
+  --controller-prefix A.B.C   controller addresses (default: the first free block from 127.0.180)`;
 
 function number(flag: string, text: string | undefined, fallback: number, min: number, max: number): number {
   if (text === undefined) return fallback;

@@ -7,12 +7,12 @@
 import { join } from "node:path";
 import { createPods, kubeCaller } from "../../bench/support/pod-traffic.ts";
 import { podManifest } from "../../bench/support/pods.ts";
-import { freeBlock } from "../demo/addresses.ts";
 import { startCluster } from "../demo/cluster.ts";
 import type { Outcome } from "../demo/summary.ts";
 import { startFleet } from "../fleet/index.ts";
 import { startSandbox } from "../sandbox/index.ts";
 import { emptyCounts, runSchedule } from "./actions.ts";
+import { chaosBlocks } from "./addresses.ts";
 import { podChecks, raftChecks, replicaChecks } from "./checks.ts";
 import { countLogins } from "./logins.ts";
 import type { ChaosOptions } from "./options.ts";
@@ -36,9 +36,10 @@ export async function runChaos(
   const t0 = performance.now();
   const deadline = t0 + options.durationLimitS * 1000;
   const seconds = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
-  const note = (line: string) => context.note(`${line}`);
-  const controllerPrefix = freeBlock("controller", options.controllerPrefix);
-  const fleetPrefix = freeBlock("pod", undefined);
+  const note = (line: string) => context.note(`${seconds().padStart(7)}  ${line}`);
+  const blocks = chaosBlocks(options.controllerPrefix);
+  const controllerPrefix = blocks.controllers;
+  const fleetPrefix = blocks.pods;
   note(`addresses: controllers ${controllerPrefix}.<n+1>, fleet pods ${fleetPrefix}.x.y`);
 
   const sandbox = await startSandbox({ dir: join(context.stateDir, "sandbox"), initRestartBackoffMs: 1_000 });

@@ -15,7 +15,7 @@ setDefaultTimeout(300_000);
 const ROOT = resolve(import.meta.dir, "../..");
 const dir = mkdtempSync(join(tmpdir(), "kv-chaos-test-"));
 // Addresses of this test's own, so it runs beside a demo, a chaos run or another test using the defaults.
-const CONTROLLER_PREFIX = "127.0.45";
+const CONTROLLER_PREFIX = "127.0.245";
 const runs: TestProcess[] = [];
 let failures = 0;
 
