@@ -6,9 +6,8 @@
  * Everything started is stopped by pid on every exit path. The state directory is removed after a passing run and
  * kept (with every log) after a failing one or with --keep.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { resolve } from "node:path";
+import { openCliSession } from "./cli/session.ts";
 import {
   createDisplay,
   DEMO_USAGE,
@@ -22,40 +21,11 @@ import {
 } from "./demo/index.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-
-let options: DemoOptions;
-try {
-  options = parseDemoOptions(process.argv.slice(2));
-} catch (error) {
-  console.error(`${error instanceof Error ? error.message : String(error)}\n${DEMO_USAGE}`);
-  process.exit(2);
-}
-if (options.help) {
-  console.log(DEMO_USAGE);
-  process.exit(0);
-}
-
-const stateDir = options.stateDir
-  ? resolve(options.stateDir)
-  : mkdtempSync(join(tmpdir(), "kubernetes-vault-demo-"));
-mkdirSync(stateDir, { recursive: true });
-const stops: (() => Promise<void>)[] = [];
-let stopping: Promise<void> | undefined;
-const stopAll = () => {
-  stopping ??= (async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
-  })();
-  return stopping;
-};
-const onSignal = (signal: string, code: number) => async () => {
-  console.log(`\n${signal}: stopping everything the demo started`);
-  await stopAll();
-  console.log(`logs and state kept in ${stateDir}`);
-  process.exit(code);
-};
-process.on("SIGINT", onSignal("SIGINT", 130));
-process.on("SIGTERM", onSignal("SIGTERM", 143));
-process.on("SIGHUP", onSignal("SIGHUP", 129));
+const { options, stateDir, track, finish } = openCliSession<DemoOptions>(
+  "demo",
+  DEMO_USAGE,
+  parseDemoOptions,
+);
 
 const display = createDisplay();
 const started = performance.now();
@@ -66,7 +36,7 @@ try {
   );
   const binaries = demoBinaries(ROOT);
   display.note(`executables: ${binaries.origin}`);
-  const run = await runDemo(options, { stateDir, binaries, display, track: (stop) => stops.push(stop) });
+  const run = await runDemo(options, { stateDir, binaries, display, track });
   ok = passed(run.outcome);
   console.log(`\n${summaryTable(run.outcome)}`);
   if (options.keep) {
@@ -76,8 +46,4 @@ try {
 } catch (error) {
   console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
 }
-await stopAll();
-if (ok) rmSync(stateDir, { recursive: true, force: true });
-else console.log(`logs and state kept in ${stateDir}`);
-console.log(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-process.exit(ok ? 0 : 1);
+await finish(ok, () => console.log(`finished in ${((performance.now() - started) / 1000).toFixed(1)} s`));

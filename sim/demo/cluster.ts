@@ -1,6 +1,6 @@
 /**
  * The demo's controller cluster: starts the wanted replicas, decides honestly whether they form one (exactly one
- * leads) or each leads alone (no Raft coordination in this build: then only one is kept, and the reason is said),
+ * leads) or each leads alone (a controller build without Raft: then only one is kept, and the reason is said),
  * and kills the leader to time the takeover.
  */
 import type { Sandbox } from "../sandbox/index.ts";
