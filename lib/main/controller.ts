@@ -11,12 +11,14 @@ import type { Hono } from "hono";
 import { type ControllerConfig, loadAllowList, loadControllerConfig, readPemFile } from "../config/index.ts";
 import {
   type CertificateKeeper,
+  type Clock,
   createController,
   createHttpsPusher,
   eventSinkFrom,
   pkiCertificateIssuer,
   podSourceFrom,
   policyFrom,
+  type Random,
   randomSeed,
   reconcileSettingsFrom,
   seededRandom,
@@ -138,31 +140,8 @@ export async function runController(options: ControllerRunOptions): Promise<numb
     const tokenKeeper = await startTokenKeeper({ vault: tokenVaultFrom(vault), clock, random, log, metrics });
     cleanups.push(() => tokenKeeper.stop());
 
-    let certificates: CertificateKeeper | undefined;
-    if (config.pki.backend && config.pki.role) {
-      certificates = await startCertificateKeeper({
-        purpose: "controller certificate",
-        issue: pkiCertificateIssuer(vault, {
-          mount: config.pki.backend,
-          role: config.pki.role,
-          commonName: config.podName,
-          ipSans: [config.podIp],
-          altNames: [`${config.kubernetes.service}.${config.kubernetes.namespace}.svc`],
-        }),
-        clock,
-        random,
-        log,
-        metrics: metrics.certificateRenewals,
-      });
-      const keeper = certificates;
-      cleanups.push(() => keeper.stop());
-      metrics.certificateExpiry("push-client", keeper.current().notAfter);
-      keeper.onRenew((renewed) => metrics.certificateExpiry("push-client", renewed.notAfter));
-    } else {
-      log.warn(
-        "VAULT_CA_BACKEND/VAULT_CA_ROLE are not set: pushes carry no client certificate, so init containers cannot tell this controller from anyone else. Set them to a PKI mount and role.",
-      );
-    }
+    const certificates = await startControllerCertificate(config, vault, { clock, random, log, metrics });
+    if (certificates) cleanups.push(() => certificates.stop());
 
     const kubeConfig = loadKubeConfig({
       ...(config.kubernetes.kubeconfigPath ? { kubeconfigPath: config.kubernetes.kubeconfigPath } : {}),
@@ -199,13 +178,12 @@ export async function runController(options: ControllerRunOptions): Promise<numb
       ...(certificates ? { certificates } : {}),
       peers,
     });
-    const keeper = certificates;
     const controller = createController({
       pods: podSourceFrom(podSourceOf(informer)),
       ledger: coordination.ledger,
       vault: vaultOperationsFrom(vault),
       pusher: createHttpsPusher({
-        identity: () => keeper?.current(),
+        identity: () => certificates?.current(),
         initPort: config.initPort,
         localAddress: config.podIp,
       }),
@@ -301,4 +279,39 @@ async function startServers(config: ControllerConfig, parts: ServerParts): Promi
   }
   const healthServer = await serveControllerApp(parts.health, config.healthListen);
   return [metricsServer, healthServer];
+}
+
+/**
+ * The controller's Vault-PKI certificate (push client auth, Raft mutual TLS, metrics TLS), renewed at half-life;
+ * undefined, with a warning, when VAULT_CA_BACKEND/VAULT_CA_ROLE are not set.
+ */
+async function startControllerCertificate(
+  config: ControllerConfig,
+  vault: VaultClient,
+  parts: { clock: Clock; random: Random; log: Logger; metrics: ControllerMetricsRecorder },
+): Promise<CertificateKeeper | undefined> {
+  const { log, metrics } = parts;
+  if (!(config.pki.backend && config.pki.role)) {
+    log.warn(
+      "VAULT_CA_BACKEND/VAULT_CA_ROLE are not set: pushes carry no client certificate, so init containers cannot tell this controller from anyone else. Set them to a PKI mount and role.",
+    );
+    return undefined;
+  }
+  const keeper = await startCertificateKeeper({
+    purpose: "controller certificate",
+    issue: pkiCertificateIssuer(vault, {
+      mount: config.pki.backend,
+      role: config.pki.role,
+      commonName: config.podName,
+      ipSans: [config.podIp],
+      altNames: [`${config.kubernetes.service}.${config.kubernetes.namespace}.svc`],
+    }),
+    clock: parts.clock,
+    random: parts.random,
+    log,
+    metrics: metrics.certificateRenewals,
+  });
+  metrics.certificateExpiry("push-client", keeper.current().notAfter);
+  keeper.onRenew((renewed) => metrics.certificateExpiry("push-client", renewed.notAfter));
+  return keeper;
 }

@@ -96,7 +96,7 @@ export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
         options.localAddress,
       ),
     async push(podIp, request, signal) {
-      // createHttpClient only listens for a later abort; an already-aborted signal must stop here.
+      // Stopped before building a TLS client, with a reason that says why (createHttpClient would refuse it too).
       if (signal.aborted)
         return { kind: "failed", retry: true, reason: "push aborted: leadership lost or shutting down" };
       const identity = options.identity();
