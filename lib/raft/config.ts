@@ -1,7 +1,7 @@
 /**
  * Options of a Raft node, their defaults and the reasons for them, validated once at construction.
  * Time is counted in ticks; the host decides how long a tick lasts and must tick by elapsed monotonic
- * time (catching up missed ticks after a pause), or the leader lease means nothing.
+ * time (passing the ticks a pause missed to `tick(missed)`), or the leader lease means nothing.
  */
 import type { RandomSource } from "./random.ts";
 import type { Storage } from "./storage/storage.ts";

@@ -155,8 +155,15 @@ export class Raft {
 
   // ---- input ----
 
-  tick(): void {
-    this.ticks++;
+  /**
+   * One tick of timers. `missed` ticks passed while the process was stalled: they count on the lease clock (`ticks`)
+   * only, so a stalled leader's lease still ends on real time, but not on the election and heartbeat timers. A
+   * stall teaches nothing about the peers: counting it would make a follower campaign, and a leader fail its
+   * check-quorum, before reading the messages that queued up meanwhile (Go's time.Ticker under etcd drops late ticks
+   * the same way). Slower timers only lengthen a follower's promise not to vote, the safe direction for the lease.
+   */
+  tick(missed = 0): void {
+    this.ticks += 1 + Math.max(0, missed);
     this.handlers.tick(this);
   }
 

@@ -72,8 +72,9 @@ export class RawNode {
     this.persistedHardState = config.storage.initialState().hardState;
   }
 
-  tick(): void {
-    this.raft.tick();
+  /** Advances the timers one tick; `missed` ticks lost to a stall advance only the lease clock (see Raft.tick). */
+  tick(missed = 0): void {
+    this.raft.tick(missed);
   }
 
   /** Feeds a message received from a peer. Local message types are refused: use the methods below. */

@@ -71,6 +71,27 @@ test("a paused leader stops acting the moment it resumes, before reading any mes
   expect(leader.isActing()).toBe(false);
 });
 
+test("a stall of every process longer than the election timeout costs no election: the leader resumes acting", async () => {
+  const net = network(["a", "b", "c"]);
+  const leader = await waitFor("an acting leader", async () => {
+    await net.tick();
+    const acting = net.hosts.filter((h) => h.isActing());
+    return acting.length === 1 ? acting[0] : undefined;
+  });
+  for (let i = 0; i < 5; i++) await net.tick();
+  const term = leader.status().term;
+  // A machine-wide stall (a starved 2-core box): everybody's timers fire late, all at once.
+  net.jump(RAFT_TIMING.tickMs * RAFT_TIMING.electionTicks * 3);
+  expect(leader.isActing()).toBe(false);
+  await waitFor("the same leader acting again", async () => {
+    await net.tick();
+    return leader.isActing();
+  });
+  for (let i = 0; i < 3 * RAFT_TIMING.electionTicks; i++) await net.tick();
+  expect(leader.isActing()).toBe(true);
+  expect(net.hosts.map((h) => h.status().term)).toEqual([term, term, term]);
+});
+
 test("proposals pending when leadership is lost are refused; followers refuse at once", async () => {
   const net = network(["a", "b", "c"]);
   const leader = await waitFor("an acting leader", async () => {

@@ -24,8 +24,8 @@ export const RAFT_TIMING: RaftTiming = { tickMs: 30, electionTicks: 10, heartbea
 export const SNAPSHOT_EVERY_ENTRIES = 2_000;
 
 /**
- * After a stall longer than this many ticks (a paused process), further catch-up ticks change nothing: the lease and
- * the election timer have long expired. Bounds the work done at once after SIGCONT.
+ * After a stall longer than this many ticks (a paused process), further missed ticks change nothing: the lease and
+ * the boot guard have long expired. Bounds the lease clock's jump after SIGCONT.
  */
 export const MAX_CATCH_UP_TICKS = 100;
 

@@ -9,6 +9,8 @@
  * - `isActing()` is true only while this node leads, holds a valid lease (a quorum heard from it within the lease,
  *   so no other leader can exist) and has applied a no-op of its own term (so its state machine holds everything
  *   ever committed). It catches up missed ticks first, so a process resumed after SIGSTOP answers false at once.
+ *   Missed ticks move only the lease clock (Raft.tick): a stalled follower reads the heartbeats that queued up
+ *   before its election timer can fire, and a stalled leader is not deposed by its own check-quorum.
  * - `onActingChange` reports every change of isActing(); `onLeaderChange` each new known leader.
  * - Snapshots: every `snapshotEvery` applied entries the state machine's image is written and the log compacted.
  * - `transferLeadershipAndStop()` hands leadership to the most up-to-date voter (when leading), then stops ticking,
@@ -150,8 +152,8 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
         stalledMs: due * timing.tickMs,
       });
     }
-    for (let i = 0; i < due; i++) node.tick();
     if (due > 0) {
+      node.tick(due - 1);
       evaluate();
       kick();
     }

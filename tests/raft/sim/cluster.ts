@@ -153,14 +153,16 @@ export class SimCluster {
 
   /**
    * SIGCONT: the host first catches up the ticks it missed (it ticks by elapsed monotonic time, as
-   * lib/raft requires), so a stale lease has expired before it handles anything that arrived meanwhile.
+   * lib/raft requires, passing them as `missed`), so a stale lease has expired before it handles anything that
+   * arrived meanwhile, while its election and heartbeat timers advance by one tick only.
    */
   resume(id: NodeId): void {
     const pause = this.paused.get(id);
     if (pause === undefined) return;
     this.paused.delete(id);
     const node = this.get(id).node;
-    for (let missed = pause.since; missed < this.network.now; missed++) node?.tick();
+    const missed = this.network.now - pause.since;
+    if (missed > 0) node?.tick(missed - 1);
     for (const message of pause.inbox) this.deliver(message);
     this.stabilize();
   }
