@@ -54,7 +54,7 @@ export interface DiscoveryCoordinationOptions {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function discoveryCoordination(
-  context: CoordinationContext,
+  context: Pick<CoordinationContext, "config" | "log" | "metrics" | "certificates">,
   directory: DiscoveringPeerDirectory,
   options: DiscoveryCoordinationOptions = {},
 ): Promise<Coordination> {

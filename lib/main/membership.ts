@@ -3,6 +3,9 @@
  * thesis §4.1): a new member joins as a learner and is promoted once it has caught up to the commit index; a member
  * gone from the directory for longer than `graceMs` is removed (a restarting pod keeps its vote meanwhile). The leader
  * never removes itself here. Followers do nothing: the configuration is replicated to them.
+ *
+ * The absence is the directory's (`absentForMs`, measured by every replica since it saw the member go) when it keeps
+ * one, so a leader elected mid-grace does not start the minute over; otherwise since this leader first noticed.
  */
 import type { Logger } from "../log/index.ts";
 import type { RaftHost } from "../raft/host/index.ts";
@@ -13,7 +16,9 @@ export const MEMBER_REMOVAL_GRACE_MS = 60_000;
 const CHECK_INTERVAL_MS = 1_000;
 
 export interface MembershipOptions {
-  host: Pick<RaftHost<unknown>, "isActing" | "status" | "node" | "kick" | "id">;
+  host: Pick<RaftHost<unknown>, "isActing" | "status" | "kick" | "id"> & {
+    node: Pick<RaftHost<unknown>["node"], "proposeConfChange">;
+  };
   peers: PeerDirectory;
   log: Logger;
   /** Monotonic milliseconds. */
@@ -57,7 +62,8 @@ export function startMembershipReconciler(options: MembershipOptions): { stop():
       }
       const since = missingSince.get(name) ?? now;
       missingSince.set(name, since);
-      if (now - since >= graceMs) {
+      const absentMs = peers.absentForMs?.(name) ?? now - since;
+      if (absentMs >= graceMs) {
         change("remove", name);
         return;
       }

@@ -11,7 +11,8 @@
  *   (`advertiseRaftMember`). `subscribe` fires after every change of that list, metadata included.
  * - `listsSelf()`: the Endpoints last seen include POD_IP (discovery can see us, so others can find us).
  * - `failedSince(name)`: undefined while `name` is a member; otherwise `now()` of when it failed or left, or of this
- *   directory's start if it was never seen (a replica rolled away before we started) — for a removal grace period.
+ *   directory's start if it was never seen (a replica rolled away before we started) — for a removal grace period;
+ *   `absentForMs(name)` is the same as a duration (what the membership reconciler reads).
  * - `settled()` resolves once the Endpoints were listed and every address in them is a live member, or after
  *   `settleTimeoutMs`: the view to bootstrap a new Raft cluster from.
  * - Metrics: kubernetes_discovered_nodes (Endpoints addresses), gossip_nodes_{joined,left,failed,reaped}_total and
@@ -162,6 +163,12 @@ export async function startGossipPeerDirectory(
   const dropTimer = setInterval(copyDrops, DROP_COPY_INTERVAL_MS);
   dropTimer.unref?.();
 
+  const failedSince = (name: string) =>
+    book.since(
+      name,
+      members().some((peer) => peer.name === name),
+    );
+
   const settled = async () => {
     const deadline = now() + (options.settleTimeoutMs ?? SETTLE_TIMEOUT_MS);
     const everySeedLive = () => {
@@ -184,11 +191,11 @@ export async function startGossipPeerDirectory(
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    failedSince: (name) =>
-      book.since(
-        name,
-        members().some((peer) => peer.name === name),
-      ),
+    failedSince,
+    absentForMs(name) {
+      const since = failedSince(name);
+      return since === undefined ? undefined : now() - since;
+    },
     now,
     settled,
     async stop() {

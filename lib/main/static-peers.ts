@@ -19,6 +19,11 @@ export interface PeerDirectory {
   self: PeerMember;
   members(): PeerMember[];
   subscribe(listener: () => void): () => void;
+  /**
+   * How long `name` has been gone from this directory, by this replica's own watch (undefined while a member). Lets
+   * a newly elected leader honour a removal grace that started under the previous one.
+   */
+  absentForMs?(name: string): number | undefined;
 }
 
 /** A directory that finds replicas by itself (gossip), so a new cluster must be bootstrapped safely. */

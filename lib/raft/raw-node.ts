@@ -45,6 +45,8 @@ export interface FollowerStatus {
   readonly match: number;
   readonly next: number;
   readonly state: ProgressState;
+  /** Ticks since the newest message this follower acknowledged was sent (Infinity: none yet): reachable now? */
+  readonly heardTicksAgo: number;
 }
 
 export interface Status {
@@ -60,6 +62,8 @@ export interface Status {
   readonly conf: ConfState;
   /** Leader only: replication state of every member. */
   readonly progress: ReadonlyMap<NodeId, FollowerStatus>;
+  /** Leader only: the voter a leadership transfer is under way to, or NO_NODE. */
+  readonly transferee: NodeId;
 }
 
 export class RawNode {
@@ -192,7 +196,12 @@ export class RawNode {
     const progress = new Map<NodeId, FollowerStatus>();
     if (raft.role === "leader") {
       for (const [id, p] of raft.tracker.progress)
-        progress.set(id, { match: p.match, next: p.next, state: p.state });
+        progress.set(id, {
+          match: p.match,
+          next: p.next,
+          state: p.state,
+          heardTicksAgo: raft.ticks - p.leaseAck,
+        });
     }
     return {
       id: raft.id,
@@ -206,6 +215,7 @@ export class RawNode {
       leaseValid: raft.isLeaseValid(),
       conf: raft.tracker.conf,
       progress,
+      transferee: raft.role === "leader" ? raft.leadTransferee : NO_NODE,
     };
   }
 

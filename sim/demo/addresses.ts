@@ -35,6 +35,15 @@ function busy(block: string, listening: Set<string>): boolean {
   return [...listening].some((address) => address.startsWith(`${block}.`));
 }
 
+/** `count` distinct blocks of `kind` with nothing listening in them (tests that move replicas between blocks). */
+export function freeBlocks(kind: "controller" | "pod", count: number): string[] {
+  const listening = listeningAddresses();
+  const blocks = (kind === "controller" ? CONTROLLER_BLOCKS : POD_BLOCKS).filter((b) => !busy(b, listening));
+  if (blocks.length < count)
+    throw new Error(`fewer than ${count} free ${kind} address blocks on this machine`);
+  return blocks.slice(0, count);
+}
+
 /** `wanted` if given (error when busy), else the first free block of `kind`. */
 export function freeBlock(kind: "controller" | "pod", wanted: string | undefined): string {
   const listening = listeningAddresses();

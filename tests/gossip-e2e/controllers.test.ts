@@ -2,7 +2,7 @@
  * Five compiled controllers on the sandbox that discover each other only through gossip seeded from the controller
  * Service's Endpoints (no RAFT_PEERS): they form one Raft cluster; a SIGKILLed replica is declared failed within the
  * gossip bound (measured) and removed from Raft while pods keep being served; all five roll one at a time to new
- * addresses (127.0.2.x -> 127.0.3.x, same names and Raft directories, Endpoints updated) with a leader throughout and
+ * addresses (one free loopback block to another, same names and Raft directories, Endpoints updated) with a leader throughout and
  * every pod created during the roll served; a gossip member with another CLUSTER_KEY is refused.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -18,6 +18,7 @@ import {
   startGossipNode,
 } from "../../lib/gossip/index.ts";
 import { MEMBER_REMOVAL_GRACE_MS } from "../../lib/main/membership.ts";
+import { freeBlocks } from "../../sim/demo/addresses.ts";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
 import type { ApiCaller } from "../../sim/sandbox/provision.ts";
 import { CONTROLLER_PORTS } from "../../sim/sandbox/workloads.ts";
@@ -30,8 +31,11 @@ import { createReplica, type GossipReplica, leaders, metricValue, publishReplica
 setDefaultTimeout(600_000);
 
 const COUNT = 5;
-const oldIp = (i: number) => `127.0.2.${i + 1}`;
-const newIp = (i: number) => `127.0.3.${i + 1}`;
+// Free blocks, not fixed ones: a demo or another run on this machine may hold 127.0.2.x.
+const [oldBlock, newBlock] = freeBlocks("controller", 2);
+const [podBlock] = freeBlocks("pod", 1);
+const oldIp = (i: number) => `${oldBlock}.${i + 1}`;
+const newIp = (i: number) => `${newBlock}.${i + 1}`;
 /** The slowest declaration SWIM allows at 5 members (probe round, ack timeout, a suspicion nobody confirms), plus
  * room for a busy 2-core machine's event loops. */
 const DETECTION_BOUND_MS =
@@ -42,6 +46,9 @@ const DETECTION_BOUND_MS =
     defaults.PROBE_INTERVAL_MS *
     Math.max(1, Math.log10(COUNT)) +
   3_000;
+
+/** Two full election windows (RAFT_TIMING: 600 ms at most each) plus a metrics scrape on a busy machine. */
+const LEADERLESS_BOUND_MS = 3_000;
 
 let sandbox: Sandbox;
 let kube: ApiCaller;
@@ -77,7 +84,7 @@ beforeAll(async () => {
   const dir = mkdtempSync(join(tmpdir(), "gossip-e2e-"));
   sandbox = await startSandbox({
     dir: join(dir, "sandbox"),
-    podIpPrefix: "127.62",
+    podIpPrefix: podBlock,
     initRestartBackoffMs: 500,
   });
   kube = kubeApi(sandbox);
@@ -182,6 +189,8 @@ test("rolling all five to new addresses one at a time keeps a leader and serves 
       await createPod(sandbox, kube, pod);
       pods.push(pod);
       await replica.start(newIp(i));
+      // A rolling update moves on only once the new pod is Ready, and only then do the Endpoints list it as ready.
+      await waitFor(`${replica.name} ready at ${newIp(i)}`, () => replica.isReady());
       ready.set(replica.name, { ip: newIp(i), ready: true });
       await publish();
       // Every other replica logs the rejoin at the new address (a "left" member coming back is a "joined").
@@ -204,8 +213,10 @@ test("rolling all five to new addresses one at a time keeps a leader and serves 
     await watcher;
   }
   log("roll finished", { longestLeaderlessMs: longestGapMs });
-  expect(replicas.every((r) => r.running() && r.ip().startsWith("127.0.3."))).toBe(true);
-  expect(longestGapMs).toBeLessThan(15_000);
+  expect(replicas.every((r) => r.running() && r.ip().startsWith(`${newBlock}.`))).toBe(true);
+  // A graceful leader hands over (TimeoutNow) to a reachable voter, so the gap is the transferee's election and the
+  // gauge's poll, far under one election timeout; the bound leaves room for a starved 2-core machine.
+  expect(longestGapMs).toBeLessThan(LEADERLESS_BOUND_MS);
   const leader = await oneLeader();
   await waitFor(
     "all five replicas voters again",

@@ -21,6 +21,8 @@ export interface GossipReplica {
   lines(): LogLine[];
   metrics(): Promise<string>;
   isLeader(): Promise<boolean>;
+  /** GET /readyz on the health port answers 200 (what the kubelet's readiness probe asks). */
+  isReady(): Promise<boolean>;
   /** Starts (again) on `ip`, and waits until it serves /metrics. */
   start(ip: string): Promise<void>;
   /** SIGKILL: no goodbye, peers must detect the failure. */
@@ -49,6 +51,13 @@ export function createReplica(sandbox: Sandbox, dir: string, index: number): Gos
     running,
     lines: () => runs.flatMap((run) => parseLines(run.output())),
     metrics,
+    isReady: async () => {
+      if (!running()) return false;
+      const url = `http://${ip}:${CONTROLLER_PORTS.health}/readyz`;
+      const response = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+      await response?.body?.cancel();
+      return response?.status === 200;
+    },
     isLeader: async () =>
       running() && /^kubernetesvault_is_leader 1\b/m.test(await metrics().catch(() => "")),
     async start(address) {

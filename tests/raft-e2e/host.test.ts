@@ -7,11 +7,18 @@ import {
   createRaftHost,
   MAX_CATCH_UP_TICKS,
   ProposalRefusedError,
+  pickTransferee,
   RAFT_TIMING,
   type RaftHost,
   TickClock,
 } from "../../lib/raft/host/index.ts";
-import { createSeededRandom, MemoryStorage, type Message } from "../../lib/raft/index.ts";
+import {
+  createSeededRandom,
+  MemoryStorage,
+  type Message,
+  NO_NODE,
+  type Status,
+} from "../../lib/raft/index.ts";
 import { waitFor } from "../support/wait.ts";
 
 const log = createLogger("error", { component: "host-test" });
@@ -130,4 +137,36 @@ test("TickClock catches up missed ticks, at most MAX_CATCH_UP_TICKS at once", ()
   expect(clock.due()).toBe(MAX_CATCH_UP_TICKS);
   now += 30;
   expect(clock.due()).toBe(1);
+});
+
+test("a graceful leader hands over to a voter it heard from just now, not to a silent one further ahead", () => {
+  const follower = (match: number, heardTicksAgo: number) =>
+    ({ match, next: match + 1, state: "replicate", heardTicksAgo }) as const;
+  const status: Status = {
+    id: "a",
+    term: 3,
+    vote: "a",
+    leaderId: "a",
+    role: "leader",
+    commit: 10,
+    applied: 10,
+    lastIndex: 10,
+    leaseValid: true,
+    conf: { voters: ["a", "b", "c", "d", "e"], learners: ["f"] },
+    transferee: NO_NODE,
+    progress: new Map([
+      ["a", follower(10, 0)],
+      // Restarted at a new address: still "caught up" from before, but silent since.
+      ["b", follower(10, 9)],
+      ["c", follower(9, 1)],
+      ["d", follower(8, 0)],
+      ["e", follower(10, Number.POSITIVE_INFINITY)],
+      ["f", follower(10, 0)],
+    ]),
+  };
+  expect(pickTransferee(status, "a", new Set())).toBe("c");
+  expect(pickTransferee(status, "a", new Set(["c"]))).toBe("d");
+  // Nobody reachable: the most up-to-date voter, the most recently heard first.
+  expect(pickTransferee(status, "a", new Set(["c", "d"]))).toBe("b");
+  expect(pickTransferee(status, "a", new Set(["b", "c", "d", "e"]))).toBeUndefined();
 });

@@ -13,7 +13,8 @@
  *   before its election timer can fire, and a stalled leader is not deposed by its own check-quorum.
  * - `onActingChange` reports every change of isActing(); `onLeaderChange` each new known leader.
  * - Snapshots: every `snapshotEvery` applied entries the state machine's image is written and the log compacted.
- * - `transferLeadershipAndStop()` hands leadership to the most up-to-date voter (when leading), then stops ticking,
+ * - `transferLeadershipAndStop()` hands leadership (when leading) to a reachable, up-to-date voter, the next one if
+ *   that one does not take over within an election timeout, then stops ticking,
  *   waits for the Ready loop and closes the storage.
  */
 import type { Logger } from "../../log/index.ts";
@@ -75,6 +76,28 @@ export interface RaftHost<R> {
   reportSnapshotFailed(peer: NodeId): void;
   transferLeadershipAndStop(timeoutMs?: number): Promise<void>;
 }
+
+/**
+ * Who should lead after us: a voter that answered within the last two ticks (reachable now; one restarted at a new
+ * address has not), the most up to date first, so TimeoutNow is not sent into the void. Falls back to any voter.
+ */
+export function pickTransferee(
+  status: Status,
+  self: NodeId,
+  exclude: ReadonlySet<NodeId>,
+): NodeId | undefined {
+  const reachable = (heardTicksAgo: number) => Number(heardTicksAgo <= REACHABLE_WITHIN_TICKS);
+  const candidates = [...status.progress.entries()]
+    .filter(([id]) => id !== self && !exclude.has(id) && status.conf.voters.includes(id))
+    .sort(
+      ([, a], [, b]) =>
+        reachable(b.heardTicksAgo) - reachable(a.heardTicksAgo) ||
+        b.match - a.match ||
+        a.heardTicksAgo - b.heardTicksAgo,
+    );
+  return candidates[0]?.[0];
+}
+const REACHABLE_WITHIN_TICKS = 2;
 
 export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
   const timing = { ...RAFT_TIMING, ...options.timing };
@@ -270,20 +293,28 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
     },
     async transferLeadershipAndStop(timeoutMs = TRANSFER_TIMEOUT_MS) {
       if (stopped) return;
-      const st = node.status();
-      if (st.role === "leader") {
-        const target = [...st.progress.entries()]
-          .filter(([id]) => id !== options.id && st.conf.voters.includes(id))
-          .sort((a, b) => b[1].match - a[1].match)[0];
-        if (target !== undefined) {
-          node.transferLeadership(target[0]);
+      const until = options.now() + timeoutMs;
+      const tried = new Set<NodeId>();
+      while (node.status().role === "leader" && options.now() < until) {
+        const st = node.status();
+        if (st.transferee === NO_NODE) {
+          // The previous target did not take over within an election timeout (the core gave up): try the next.
+          const target = pickTransferee(st, options.id, tried);
+          if (target === undefined) break;
+          tried.add(target);
+          node.transferLeadership(target);
           evaluate();
           kick();
-          const until = options.now() + timeoutMs;
-          while (node.status().role === "leader" && options.now() < until)
-            await new Promise((resolve) => setTimeout(resolve, timing.tickMs));
-          log.info("leadership handed over", { to: target[0], moved: node.status().role !== "leader" });
         }
+        await new Promise((resolve) => setTimeout(resolve, timing.tickMs));
+      }
+      if (tried.size > 0) {
+        const st = node.status();
+        log.info("leadership handed over", {
+          to: st.leaderId,
+          moved: st.role !== "leader",
+          tried: [...tried],
+        });
       }
       stopped = true;
       if (interval !== undefined) clearInterval(interval);
