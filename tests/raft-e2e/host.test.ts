@@ -139,7 +139,7 @@ test("TickClock catches up missed ticks, at most MAX_CATCH_UP_TICKS at once", ()
   expect(clock.due()).toBe(1);
 });
 
-test("a graceful leader hands over to a voter it heard from just now, not to a silent one further ahead", () => {
+test("a graceful leader hands over to a voter that answered a recent heartbeat, not to a silent one further ahead", () => {
   const follower = (match: number, heardTicksAgo: number) =>
     ({ match, next: match + 1, state: "replicate", heardTicksAgo }) as const;
   const status: Status = {
@@ -157,16 +157,16 @@ test("a graceful leader hands over to a voter it heard from just now, not to a s
     progress: new Map([
       ["a", follower(10, 0)],
       // Restarted at a new address: still "caught up" from before, but silent since.
-      ["b", follower(10, 9)],
-      ["c", follower(9, 1)],
+      ["b", follower(10, 7)],
+      ["c", follower(9, 6)],
       ["d", follower(8, 0)],
       ["e", follower(10, Number.POSITIVE_INFINITY)],
       ["f", follower(10, 0)],
     ]),
   };
-  expect(pickTransferee(status, "a", new Set())).toBe("c");
-  expect(pickTransferee(status, "a", new Set(["c"]))).toBe("d");
+  expect(pickTransferee(status, "a", new Set(), 3)).toBe("c");
+  expect(pickTransferee(status, "a", new Set(["c"]), 3)).toBe("d");
   // Nobody reachable: the most up-to-date voter, the most recently heard first.
-  expect(pickTransferee(status, "a", new Set(["c", "d"]))).toBe("b");
-  expect(pickTransferee(status, "a", new Set(["b", "c", "d", "e"]))).toBeUndefined();
+  expect(pickTransferee(status, "a", new Set(["c", "d"]), 3)).toBe("b");
+  expect(pickTransferee(status, "a", new Set(["b", "c", "d", "e"]), 3)).toBeUndefined();
 });

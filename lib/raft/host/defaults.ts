@@ -11,11 +11,15 @@ export interface RaftTiming {
   readonly tickMs: number;
   /** A follower campaigns after [electionTicks, 2*electionTicks) ticks of silence: 300-600 ms. */
   readonly electionTicks: number;
-  /** Heartbeat every tick: the lease (electionTicks - 2 ticks = 240 ms) is renewed ~8 times before it lapses. */
+  /**
+   * Heartbeat every 3 ticks (90 ms): the lease (electionTicks - 2 ticks = 240 ms) is renewed at least twice before it
+   * lapses, and an acknowledgement may take up to 150 ms. Every tick (the first choice) cost the leader a third of
+   * its idle CPU, and on a starved 2-core machine that CPU was the very thing that delayed the acknowledgements.
+   */
   readonly heartbeatTicks: number;
 }
 
-export const RAFT_TIMING: RaftTiming = { tickMs: 30, electionTicks: 10, heartbeatTicks: 1 };
+export const RAFT_TIMING: RaftTiming = { tickMs: 30, electionTicks: 10, heartbeatTicks: 3 };
 
 /**
  * Applied entries between snapshots. A ledger command is ~300 bytes, so the log stays under ~1 MB between

@@ -78,15 +78,16 @@ export interface RaftHost<R> {
 }
 
 /**
- * Who should lead after us: a voter that answered within the last two ticks (reachable now; one restarted at a new
- * address has not), the most up to date first, so TimeoutNow is not sent into the void. Falls back to any voter.
+ * Who should lead after us: a voter that answered one of the last two heartbeats (reachable now; one restarted at a
+ * new address has not), the most up to date first, so TimeoutNow is not sent into the void. Falls back to any voter.
  */
 export function pickTransferee(
   status: Status,
   self: NodeId,
   exclude: ReadonlySet<NodeId>,
+  heartbeatTicks: number,
 ): NodeId | undefined {
-  const reachable = (heardTicksAgo: number) => Number(heardTicksAgo <= REACHABLE_WITHIN_TICKS);
+  const reachable = (heardTicksAgo: number) => Number(heardTicksAgo <= 2 * heartbeatTicks);
   const candidates = [...status.progress.entries()]
     .filter(([id]) => id !== self && !exclude.has(id) && status.conf.voters.includes(id))
     .sort(
@@ -97,7 +98,6 @@ export function pickTransferee(
     );
   return candidates[0]?.[0];
 }
-const REACHABLE_WITHIN_TICKS = 2;
 
 export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
   const timing = { ...RAFT_TIMING, ...options.timing };
@@ -299,7 +299,7 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
         const st = node.status();
         if (st.transferee === NO_NODE) {
           // The previous target did not take over within an election timeout (the core gave up): try the next.
-          const target = pickTransferee(st, options.id, tried);
+          const target = pickTransferee(st, options.id, tried, timing.heartbeatTicks);
           if (target === undefined) break;
           tried.add(target);
           node.transferLeadership(target);
