@@ -6,7 +6,7 @@ import { readdir } from "node:fs/promises";
 import { FileStorage } from "../raft/index.ts";
 
 /** FileStorage's files (lib/raft/storage/file.ts). */
-const RAFT_STATE_FILES = ["log", "hardstate", "snapshot"];
+const RAFT_STATE_FILES = ["log", "snapshot"];
 
 export async function holdsRaftState(dir: string): Promise<boolean> {
   let names: string[];

@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/prom
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileStorage, MemoryStorage } from "../../lib/raft/storage/index.ts";
-import { CorruptFileError } from "../../lib/raft/storage/record.ts";
+import { CorruptFileError, frameRecord } from "../../lib/raft/storage/record.ts";
 import { entry, storageSuite } from "./storage-suite.ts";
 
 const root = await mkdtemp(join(tmpdir(), "raft-storage-"));
@@ -88,22 +88,60 @@ describe("FileStorage durability and recovery", () => {
     expect((await stat(logPath)).size).toBe(bytes.length); // untouched
   });
 
-  test("a damaged hard state or snapshot file is an error naming it", async () => {
-    for (const file of ["hardstate", "snapshot"]) {
-      const dir = freshDir();
-      const storage = await FileStorage.open({ dir });
-      await storage.save({
-        entries: [entry(1, 1), entry(2, 1)],
-        hardState: { term: 1, vote: "a", commit: 2 },
-      });
-      await storage.compact(2, CONF, new Uint8Array([1]));
-      await storage.close();
-      const path = join(dir, file);
-      const bytes = new Uint8Array(await readFile(path));
-      await writeFile(path, bytes.subarray(0, bytes.length - 1));
-      const error = await FileStorage.open({ dir }).catch((caught: unknown) => caught);
-      expect(String(error)).toContain(path);
-    }
+  test("a damaged snapshot file is an error naming it", async () => {
+    const dir = freshDir();
+    const storage = await FileStorage.open({ dir });
+    await storage.save({
+      entries: [entry(1, 1), entry(2, 1)],
+      hardState: { term: 1, vote: "a", commit: 2 },
+    });
+    await storage.compact(2, CONF, new Uint8Array([1]));
+    await storage.close();
+    const path = join(dir, "snapshot");
+    const bytes = new Uint8Array(await readFile(path));
+    await writeFile(path, bytes.subarray(0, bytes.length - 1));
+    const error = await FileStorage.open({ dir }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CorruptFileError);
+    expect(String(error)).toContain(path);
+  });
+
+  test("the hard state lives in the log: the newest record wins, a torn one falls back, compaction keeps it", async () => {
+    const dir = freshDir();
+    const storage = await FileStorage.open({ dir });
+    await storage.save({ entries: [entry(1, 1), entry(2, 1)], hardState: { term: 1, vote: "a", commit: 0 } });
+    await storage.save({ entries: [], hardState: { term: 1, vote: "a", commit: 2 } });
+    await storage.save({ entries: [], hardState: { term: 2, vote: "b", commit: 2 } });
+    await storage.close();
+    const logPath = join(dir, "log");
+    const whole = new Uint8Array(await readFile(logPath));
+    const reopened = await FileStorage.open({ dir });
+    expect(reopened.initialState().hardState).toEqual({ term: 2, vote: "b", commit: 2 });
+    await reopened.close();
+    // A crash in the middle of the last (hard-state) record: the one before it holds.
+    await writeFile(logPath, whole.subarray(0, whole.length - 3));
+    const torn = await FileStorage.open({ dir });
+    expect(torn.initialState().hardState).toEqual({ term: 1, vote: "a", commit: 2 });
+    expect(torn.recovery.truncatedTailBytes).toBeGreaterThan(0);
+    await torn.save({ entries: [entry(3, 2)], hardState: { term: 2, vote: "b", commit: 3 } });
+    await torn.compact(3, CONF, new TextEncoder().encode("state@3"));
+    await torn.close();
+    const compacted = await FileStorage.open({ dir });
+    expect(compacted.initialState().hardState).toEqual({ term: 2, vote: "b", commit: 3 });
+    expect(compacted.lastIndex()).toBe(3);
+    await compacted.close();
+  });
+
+  test("a log record of an unknown kind is corruption naming the file, not a torn tail", async () => {
+    const dir = freshDir();
+    const storage = await FileStorage.open({ dir });
+    await storage.save({ entries: [entry(1, 1)] });
+    await storage.close();
+    const logPath = join(dir, "log");
+    await appendFile(logPath, frameRecord(new Uint8Array([9, 0, 0])));
+    await appendFile(logPath, frameRecord(new Uint8Array([9, 0, 0])));
+    const error = await FileStorage.open({ dir }).catch((caught: unknown) => caught);
+    expect(String(error)).toContain(logPath);
+    expect(String(error)).toMatch(/record\.kind is unknown \(9\)/);
   });
 
   test("a crash between writing a snapshot and rewriting the log keeps a consistent log", async () => {

@@ -1,31 +1,32 @@
 /**
  * FileStorage: durable Raft storage in one directory (RAFT_DIR), read through an in-memory mirror.
  * Files (each made of CRC32-framed records, see record.ts):
- * - `log`: append-only entries. A record whose index is <= the current last index replaces the tail
- *   from that index (a follower overwriting a conflicting suffix). Rewritten atomically on compaction.
- * - `hardstate`: term, vote, commit; replaced atomically.
+ * - `log`: append-only entry and hard-state records (codec.ts LogRecord). An entry whose index is <= the current
+ *   last index replaces the tail from that index (a follower overwriting a conflicting suffix); the newest hard
+ *   state wins. Rewritten atomically on compaction, starting with the current hard state.
  * - `snapshot`: the newest snapshot; replaced atomically before the log is compacted.
- * Every write resolves only after fsync. On open, a torn tail of `log` is truncated; corruption anywhere
- * else throws CorruptFileError naming the file. Writes are serialized, so callers may overlap them.
+ * One save() is one append and at most one fsync. It resolves only once durable, except a save that changes
+ * nothing but the commit index: that record is written without fsync (as etcd does), because a commit index lost
+ * in a crash is learned again from the leader, and a lower one is always safe. On open, a torn tail of `log` is
+ * truncated; corruption anywhere else throws CorruptFileError naming the file. Writes are serialized, so callers
+ * may overlap them.
  */
 import { type FileHandle, mkdir, open } from "node:fs/promises";
 import { join } from "node:path";
-import type { ConfState, Entry, Snapshot } from "../types.ts";
+import type { ConfState, Entry, HardState, Snapshot } from "../types.ts";
 import {
-  decodeEntry,
-  decodeHardState,
+  decodeLogRecord,
   decodeSnapshot,
-  encodeEntry,
-  encodeHardState,
+  encodeLogEntry,
+  encodeLogHardState,
   encodeSnapshot,
 } from "./codec.ts";
-import { appendAndSync, readOptional, removeLeftoverTmp, writeFileAtomic } from "./files.ts";
+import { appendAll, readOptional, removeLeftoverTmp, writeFileAtomic } from "./files.ts";
 import { MemoryStorage } from "./memory.ts";
 import { CorruptFileError, frameRecord, readRecords } from "./record.ts";
 import type { PersistUpdate } from "./storage.ts";
 
 const LOG_FILE = "log";
-const HARD_STATE_FILE = "hardstate";
 const SNAPSHOT_FILE = "snapshot";
 
 export interface FileStorageOptions {
@@ -57,9 +58,8 @@ export class FileStorage extends MemoryStorage {
   static async open(options: FileStorageOptions): Promise<FileStorage> {
     const dir = options.dir;
     await mkdir(dir, { recursive: true });
-    for (const name of [LOG_FILE, HARD_STATE_FILE, SNAPSHOT_FILE]) await removeLeftoverTmp(dir, name);
+    for (const name of [LOG_FILE, SNAPSHOT_FILE]) await removeLeftoverTmp(dir, name);
     const snapshot = await readSingleRecord(dir, SNAPSHOT_FILE, decodeSnapshot);
-    const hardState = await readSingleRecord(dir, HARD_STATE_FILE, decodeHardState);
     const logPath = join(dir, LOG_FILE);
     const scan = readRecords(logPath, (await readOptional(logPath)) ?? new Uint8Array(0));
     const handle = await open(logPath, "a+");
@@ -71,7 +71,8 @@ export class FileStorage extends MemoryStorage {
     const storage = new FileStorage(dir, handle, { truncatedTailBytes: size - scan.validLength });
     storage.logBytes = scan.validLength;
     if (snapshot !== undefined) storage.installSnapshot(snapshot);
-    storage.replayLog(logPath, scan.payloads, snapshot);
+    const { entries, hardState } = replayRecords(logPath, scan.payloads);
+    storage.keepEntriesAfter(logPath, entries, snapshot);
     if (hardState !== undefined) storage.hardState = hardState;
     return storage;
   }
@@ -83,14 +84,15 @@ export class FileStorage extends MemoryStorage {
         this.installSnapshot(update.snapshot);
         await this.rewriteLog();
       }
-      if (update.entries.length > 0) {
-        await this.appendRecords(concat(update.entries.map((entry) => frameRecord(encodeEntry(entry)))));
-        this.appendEntries(update.entries);
-      }
-      if (update.hardState !== undefined) {
-        await writeFileAtomic(this.dir, HARD_STATE_FILE, frameRecord(encodeHardState(update.hardState)));
-        this.hardState = update.hardState;
-      }
+      const records = update.entries.map((entry) => frameRecord(encodeLogEntry(entry)));
+      const hardState = update.hardState;
+      if (hardState !== undefined) records.push(frameRecord(encodeLogHardState(hardState)));
+      if (records.length === 0) return;
+      const mustSync =
+        update.entries.length > 0 || (hardState !== undefined && votesChanged(this.hardState, hardState));
+      await this.appendRecords(concat(records), mustSync);
+      if (update.entries.length > 0) this.appendEntries(update.entries);
+      if (hardState !== undefined) this.hardState = hardState;
     });
   }
 
@@ -115,9 +117,10 @@ export class FileStorage extends MemoryStorage {
     });
   }
 
-  private async appendRecords(bytes: Uint8Array): Promise<void> {
+  private async appendRecords(bytes: Uint8Array, sync: boolean): Promise<void> {
     try {
-      await appendAndSync(this.logHandle, bytes);
+      await appendAll(this.logHandle, bytes);
+      if (sync) await this.logHandle.sync();
       this.logBytes += bytes.length;
     } catch (error) {
       try {
@@ -142,8 +145,7 @@ export class FileStorage extends MemoryStorage {
     return run;
   }
 
-  private replayLog(logPath: string, payloads: readonly Uint8Array[], snapshot: Snapshot | undefined): void {
-    const entries = replayRecords(logPath, payloads);
+  private keepEntriesAfter(logPath: string, entries: readonly Entry[], snapshot: Snapshot | undefined): void {
     const snapshotIndex = snapshot?.metadata.index ?? 0;
     const first = entries[0];
     if (first === undefined) return;
@@ -174,7 +176,10 @@ export class FileStorage extends MemoryStorage {
       await writeFileAtomic(
         this.dir,
         LOG_FILE,
-        concat(entries.map((entry) => frameRecord(encodeEntry(entry)))),
+        concat([
+          frameRecord(encodeLogHardState(this.hardState)),
+          ...entries.map((entry) => frameRecord(encodeLogEntry(entry))),
+        ]),
       );
     } finally {
       // Reopen whichever file is now in place, so a failed rewrite does not leave a closed handle.
@@ -205,11 +210,28 @@ async function readSingleRecord<T>(
   return decode(payload, path);
 }
 
-/** Rebuilds the contiguous log: a record at or below the current end replaces the tail from its index. */
-function replayRecords(logPath: string, payloads: readonly Uint8Array[]): Entry[] {
+/** A new term or vote must be durable before any message that depends on it leaves; a commit index need not. */
+function votesChanged(before: HardState, after: HardState): boolean {
+  return before.term !== after.term || before.vote !== after.vote;
+}
+
+/**
+ * Rebuilds the contiguous log (an entry at or below the current end replaces the tail from its index) and the
+ * newest hard state.
+ */
+function replayRecords(
+  logPath: string,
+  payloads: readonly Uint8Array[],
+): { entries: Entry[]; hardState: HardState | undefined } {
   const entries: Entry[] = [];
+  let hardState: HardState | undefined;
   payloads.forEach((payload, i) => {
-    const entry = decodeEntry(payload, `${logPath} record ${i}`);
+    const record = decodeLogRecord(payload, `${logPath} record ${i}`);
+    if (record.kind === "hardState") {
+      hardState = record.hardState;
+      return;
+    }
+    const entry = record.entry;
     const first = entries[0];
     if (first === undefined || entry.index < first.index) {
       entries.length = 0;
@@ -220,7 +242,7 @@ function replayRecords(logPath: string, payloads: readonly Uint8Array[]): Entry[
     }
     entries.push(entry);
   });
-  return entries;
+  return { entries, hardState };
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

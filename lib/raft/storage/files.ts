@@ -45,11 +45,10 @@ export async function removeLeftoverTmp(dir: string, name: string): Promise<void
   await rm(join(dir, name + TMP_SUFFIX), { force: true });
 }
 
-export async function appendAndSync(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+export async function appendAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   let written = 0;
   while (written < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
     written += bytesWritten;
   }
-  await handle.sync();
 }
