@@ -208,6 +208,8 @@ export async function runController(options: ControllerRunOptions): Promise<numb
       app: createControllerApp({
         registry,
         readiness,
+        // Asking the gate catches up missed Raft ticks, so a lease that lapsed during a stall reads is_leader 0.
+        beforeScrape: () => void coordination.leader.isLeader(),
         ...(coordination.peerRoutes ? { raftRoutes: coordination.peerRoutes } : {}),
       }),
       health: createHealthApp(readiness),

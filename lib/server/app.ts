@@ -3,7 +3,9 @@
  * or lib/runtime's serve()).
  *
  * Routes:
- * - GET /metrics: the private registry in Prometheus text format with the registry's own content type.
+ * - GET /metrics: the private registry in Prometheus text format with the registry's own content type, after
+ *   `beforeScrape` (state that is only brought up to date lazily, such as a Raft lease that lapsed while the event
+ *   loop was stalled, must not be reported stale: a scrape then showed two replicas with is_leader 1).
  * - GET /healthz: liveness; answering at all is the proof, so it checks nothing else.
  * - GET /readyz: 200 when every readiness check passes, else 503; the body lists each check (Kubernetes style).
  * - /raft/*: the Raft RPC sub-app, when given (peer traffic shares the port and its TLS/client-cert policy).
@@ -19,6 +21,8 @@ export interface ControllerAppOptions {
   registry: Registry;
   readiness: readonly ReadinessCheck[];
   raftRoutes?: Hono;
+  /** Runs before every scrape, to bring lazily evaluated gauges up to date. */
+  beforeScrape?: () => void;
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
@@ -50,6 +54,7 @@ export function createControllerApp(options: ControllerAppOptions): Hono {
   const app = new Hono();
   app.get("/metrics", async () => {
     try {
+      options.beforeScrape?.();
       const body = await options.registry.metrics();
       return new Response(body, {
         headers: { "content-type": options.registry.contentType, "cache-control": "no-store" },

@@ -27,6 +27,21 @@ test("/metrics serves the registry in the Prometheus text format with its conten
   expect(body).toContain('kubernetesvault_server_secret_pushes_total{approle="web"} 1');
 });
 
+test("/metrics brings lazily evaluated state up to date first: a lapsed lease reads is_leader 0 at once", async () => {
+  const { registry, metrics } = createControllerMetrics();
+  metrics.isLeader(true);
+  // Stands in for the Raft gate, which only notices a lapsed lease when asked.
+  let leaseValid = false;
+  const app = createControllerApp({
+    registry,
+    readiness: [],
+    beforeScrape: () => metrics.isLeader(leaseValid),
+  });
+  expect(await (await app.request("/metrics")).text()).toContain("kubernetesvault_is_leader 0\n");
+  leaseValid = true;
+  expect(await (await app.request("/metrics")).text()).toContain("kubernetesvault_is_leader 1\n");
+});
+
 test("/healthz answers ok whatever readiness says", async () => {
   const { app } = appWith([{ name: "never", check: () => ({ ok: false, reason: "no" }) }]);
   const response = await app.request("/healthz");
