@@ -74,7 +74,7 @@ async function detectOnce(round: number): Promise<number[]> {
   }
 }
 
-async function bandwidth(seconds: number): Promise<GossipUdpFigures["bandwidth"]> {
+export async function measureGossipBandwidth(seconds: number): Promise<GossipUdpFigures["bandwidth"]> {
   const nodes = await cluster(999);
   try {
     // Past the join burst: steady-state probes, gossip and periodic push-pull only.
@@ -106,7 +106,7 @@ export async function measureGossipUdp(options: {
     members: GOSSIP_UDP_MEMBERS,
     rounds: options.rounds,
     detection: { samples: samples.length, p50_ms: p50, p99_ms: p99 },
-    bandwidth: await bandwidth(options.bandwidthSeconds),
+    bandwidth: await measureGossipBandwidth(options.bandwidthSeconds),
   };
 }
 

@@ -2,10 +2,12 @@
  * gossip: failure detection time, from a member's silent stop (no leave message, like a SIGKILL) to a survivor
  * declaring it failed; one sample per survivor per round. Each round is a fresh 3-member cluster (the controller
  * replica count) of lib/gossip hosts with the product's default timing, over real UDP/TCP sockets on loopback with
- * the sealed envelope, all in this process. 20 rounds, 5 with --quick.
+ * the sealed envelope, all in this process. 20 rounds, 5 with --quick. Then issue 6's bandwidth figure: sealed bytes
+ * sent per second per member in a converged 5-member cluster (bench/gossip-udp.ts), reported in the notes.
  */
 import { createKeyring, type GossipNode, openUdpTransport, startGossipNode } from "../../lib/gossip/index.ts";
 import { waitFor } from "../../tests/support/wait.ts";
+import { GOSSIP_UDP_MEMBERS, measureGossipBandwidth } from "../gossip-udp.ts";
 import { percentiles } from "../support/stats.ts";
 import { type Section, sampleCount } from "./types.ts";
 
@@ -59,10 +61,16 @@ export const gossipSection: Section<"gossip"> = {
     const samples: number[] = [];
     for (let round = 0; round < rounds; round++) samples.push(...(await detectOnce(round)));
     const { p50, p99 } = percentiles(samples);
+    const seconds = sampleCount(context, 20, 5);
+    context.progress(`gossip: ${GOSSIP_UDP_MEMBERS} converged members for ${seconds} s (bandwidth)`);
+    const traffic = await measureGossipBandwidth(seconds);
     return {
       value: { detect_p50_ms: p50, detect_p99_ms: p99 },
       mode: "in-process UDP cluster",
-      notes: [`${rounds} rounds × ${MEMBERS - 1} survivors = ${samples.length} samples`],
+      notes: [
+        `${rounds} rounds × ${MEMBERS - 1} survivors = ${samples.length} samples`,
+        `bandwidth at ${GOSSIP_UDP_MEMBERS} members over ${seconds} s: ${traffic.bytes_per_s_per_member} B/s and ${traffic.packets_per_s_per_member} packets/s sent per member (sealed, push-pull included)`,
+      ],
     };
   },
 };

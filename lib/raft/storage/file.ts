@@ -62,19 +62,25 @@ export class FileStorage extends MemoryStorage {
     const snapshot = await readSingleRecord(dir, SNAPSHOT_FILE, decodeSnapshot);
     const logPath = join(dir, LOG_FILE);
     const scan = readRecords(logPath, (await readOptional(logPath)) ?? new Uint8Array(0));
-    const handle = await open(logPath, "a+");
-    const size = (await handle.stat()).size;
-    if (scan.tornTail) {
-      await handle.truncate(scan.validLength);
-      await handle.sync();
-    }
-    const storage = new FileStorage(dir, handle, { truncatedTailBytes: size - scan.validLength });
-    storage.logBytes = scan.validLength;
-    if (snapshot !== undefined) storage.installSnapshot(snapshot);
+    // Decoded before the file is opened for writing: a corrupt log must leave neither a handle nor a truncation.
     const { entries, hardState } = replayRecords(logPath, scan.payloads);
-    storage.keepEntriesAfter(logPath, entries, snapshot);
-    if (hardState !== undefined) storage.hardState = hardState;
-    return storage;
+    const handle = await open(logPath, "a+");
+    try {
+      const size = (await handle.stat()).size;
+      if (scan.tornTail) {
+        await handle.truncate(scan.validLength);
+        await handle.sync();
+      }
+      const storage = new FileStorage(dir, handle, { truncatedTailBytes: size - scan.validLength });
+      storage.logBytes = scan.validLength;
+      if (snapshot !== undefined) storage.installSnapshot(snapshot);
+      storage.keepEntriesAfter(logPath, entries, snapshot);
+      if (hardState !== undefined) storage.hardState = hardState;
+      return storage;
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
   }
 
   override save(update: PersistUpdate): Promise<void> {
