@@ -36,8 +36,9 @@ export const burstSection: Section<"burst"> = {
     const { controllers, note } = await startControllerCluster(sandbox, join(context.stateDir, "burst"), 3);
     const observer = await observePods(sandbox, NAMESPACE, BENCH_LABEL);
     try {
-      await controllers.leader();
-      const cpuBefore = controllers.replicas.reduce((sum, r) => sum + r.cpuMs(), 0);
+      const leader = await controllers.leader();
+      const cpuBeforeEach = controllers.replicas.map((r) => r.cpuMs());
+      const cpuBefore = cpuBeforeEach.reduce((sum, ms) => sum + ms, 0);
       const manifests = Array.from({ length: pods }, (_, i) =>
         podManifest(`burst-${i}`, {
           sandbox: sandbox.description,
@@ -51,7 +52,11 @@ export const burstSection: Section<"burst"> = {
       await createPods(kubeCaller(sandbox), manifests, { concurrency: 32 });
       await observer.waitForTerminated(pods, 300_000);
       const lastDone = Math.max(...manifests.map((m) => observer.terminatedSeenAt(m.metadata.name) ?? 0));
-      const cpu = controllers.replicas.reduce((sum, r) => sum + r.cpuMs(), 0) - cpuBefore;
+      const cpuEach = controllers.replicas.map((r, i) => r.cpuMs() - (cpuBeforeEach[i] ?? 0));
+      const cpu = cpuEach.reduce((sum, ms) => sum + ms, 0);
+      const perPodEach = controllers.replicas
+        .map((r, i) => `${r === leader ? "leader" : "follower"} ${round2((cpuEach[i] ?? 0) / pods)}`)
+        .join(", ");
       const failed = manifests.filter((m) => observer.exitCode(m.metadata.name) !== 0).length;
       return {
         value: {
@@ -61,7 +66,10 @@ export const burstSection: Section<"burst"> = {
           peak_rss_mb: mib(Math.max(...controllers.replicas.map((r) => r.peakRssBytes()))),
         },
         mode: "in-process fleet",
-        notes: [`${failed} init containers did not exit 0`, `${note}; CPU summed over the replicas`],
+        notes: [
+          `${failed} init containers did not exit 0`,
+          `${note}; CPU summed over the replicas (ms per pod: ${perPodEach})`,
+        ],
       };
     } finally {
       observer.stop();

@@ -7,30 +7,41 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export class Writer {
-  private readonly parts: Uint8Array[] = [];
+  // One growing buffer: a Uint8Array and a DataView per number was a measurable share of the leader's CPU.
+  private buffer = new Uint8Array(256);
+  private view = new DataView(this.buffer.buffer);
+  private length = 0;
+
   number(value: number): this {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setFloat64(0, value, true);
-    this.parts.push(bytes);
+    this.reserve(8);
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
     return this;
   }
   bytes(value: Uint8Array): this {
     this.number(value.length);
-    this.parts.push(value);
+    this.reserve(value.length);
+    this.buffer.set(value, this.length);
+    this.length += value.length;
     return this;
   }
   text(value: string): this {
     return this.bytes(encoder.encode(value));
   }
+  /** A copy of exactly the bytes written. */
   finish(): Uint8Array {
-    const total = this.parts.reduce((sum, part) => sum + part.length, 0);
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const part of this.parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
+    return this.buffer.slice(0, this.length);
+  }
+
+  private reserve(extra: number): void {
+    const needed = this.length + extra;
+    if (needed <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < needed) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+    this.view = new DataView(grown.buffer);
   }
 }
 

@@ -2,6 +2,7 @@
  * Durable file primitives for RAFT_DIR: whole-file atomic replacement (tmp + fsync + rename + fsync of
  * the directory) and reading a file that may not exist.
  */
+import { writeSync } from "node:fs";
 import { type FileHandle, open, readFile, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -45,10 +46,11 @@ export async function removeLeftoverTmp(dir: string, name: string): Promise<void
   await rm(join(dir, name + TMP_SUFFIX), { force: true });
 }
 
-export async function appendAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+/**
+ * Appends synchronously: a write into the page cache takes microseconds, while Bun's promise-based write cost
+ * about 0.1 ms of CPU per call in a profile of a 300-pod burst (10% of a follower). The fsync stays asynchronous.
+ */
+export function appendAll(handle: FileHandle, bytes: Uint8Array): void {
   let written = 0;
-  while (written < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, written, bytes.length - written);
-    written += bytesWritten;
-  }
+  while (written < bytes.length) written += writeSync(handle.fd, bytes, written, bytes.length - written);
 }
