@@ -38,7 +38,6 @@ export const burstSection: Section<"burst"> = {
     try {
       const leader = await controllers.leader();
       const cpuBeforeEach = controllers.replicas.map((r) => r.cpuMs());
-      const cpuBefore = cpuBeforeEach.reduce((sum, ms) => sum + ms, 0);
       const manifests = Array.from({ length: pods }, (_, i) =>
         podManifest(`burst-${i}`, {
           sandbox: sandbox.description,
