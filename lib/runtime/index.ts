@@ -1,2 +1,3 @@
+export { collectGarbage } from "./bun.ts";
 export * from "./http-client.ts";
 export * from "./serve.ts";

@@ -53,7 +53,7 @@ export function cachesSyncedCheck(caches: { hasSynced(): boolean }): ReadinessCh
     check: () =>
       caches.hasSynced()
         ? { ok: true }
-        : { ok: false, reason: "the pod cache has not finished its first list" },
+        : { ok: false, reason: "the pod cache has not finished its first list and indexing" },
   };
 }
 

@@ -61,7 +61,7 @@ test("/readyz is 503 naming each failed check until the cache has synced and the
   let response = await app.request("/readyz");
   expect(response.status).toBe(503);
   expect(await response.text()).toBe(
-    "[-]pod-cache failed: the pod cache has not finished its first list\n" +
+    "[-]pod-cache failed: the pod cache has not finished its first list and indexing\n" +
       "[-]vault-token failed: the Vault token has not been looked up yet\nreadyz check failed\n",
   );
 
