@@ -31,7 +31,8 @@ export function openBenchContext(options: {
       if (!started) {
         started = startSandbox({
           dir: join(stateDir, "sandbox", name),
-          podIpPrefix: `127.8.${sandboxes.size + 1}`,
+          // Two octets (65,534 addresses): the full push section alone starts 1,000 pods.
+          podIpPrefix: `127.${100 + sandboxes.size}`,
           initRestartBackoffMs: 1_000,
         });
         sandboxes.set(name, started);
