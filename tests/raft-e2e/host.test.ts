@@ -64,13 +64,18 @@ function network(ids: string[]) {
   };
 }
 
-test("a paused leader stops acting the moment it resumes, before reading any message", async () => {
-  const net = network(["a", "b", "c"]);
-  const leader = await waitFor("an acting leader", async () => {
+/** Ticks everyone until exactly one host acts as leader. */
+function actingLeader(net: ReturnType<typeof network>): Promise<RaftHost<number>> {
+  return waitFor("an acting leader", async () => {
     await net.tick();
     const acting = net.hosts.filter((h) => h.isActing());
     return acting.length === 1 ? acting[0] : undefined;
   });
+}
+
+test("a paused leader stops acting the moment it resumes, before reading any message", async () => {
+  const net = network(["a", "b", "c"]);
+  const leader = await actingLeader(net);
   for (let i = 0; i < 5; i++) await net.tick();
   expect(leader.isActing()).toBe(true);
   // A pause as long as the lease: no tick, no message in between, and yet the answer is already no.
@@ -80,11 +85,7 @@ test("a paused leader stops acting the moment it resumes, before reading any mes
 
 test("a stall of every process longer than the election timeout costs no election: the leader resumes acting", async () => {
   const net = network(["a", "b", "c"]);
-  const leader = await waitFor("an acting leader", async () => {
-    await net.tick();
-    const acting = net.hosts.filter((h) => h.isActing());
-    return acting.length === 1 ? acting[0] : undefined;
-  });
+  const leader = await actingLeader(net);
   for (let i = 0; i < 5; i++) await net.tick();
   const term = leader.status().term;
   // A machine-wide stall (a starved 2-core box): everybody's timers fire late, all at once.
@@ -101,11 +102,7 @@ test("a stall of every process longer than the election timeout costs no electio
 
 test("proposals pending when leadership is lost are refused; followers refuse at once", async () => {
   const net = network(["a", "b", "c"]);
-  const leader = await waitFor("an acting leader", async () => {
-    await net.tick();
-    const acting = net.hosts.filter((h) => h.isActing());
-    return acting.length === 1 ? acting[0] : undefined;
-  });
+  const leader = await actingLeader(net);
   expect(await leader.propose(new TextEncoder().encode("one"))).toBe(1);
   const follower = net.hosts.find((h) => h !== leader);
   await expect(follower?.propose(new TextEncoder().encode("x"))).rejects.toBeInstanceOf(ProposalRefusedError);
