@@ -136,6 +136,19 @@ test("TickClock catches up missed ticks, at most MAX_CATCH_UP_TICKS at once", ()
   expect(clock.due()).toBe(1);
 });
 
+test("TickClock says how long until the next tick is due, so the host wakes once per tick", () => {
+  let now = 1_000;
+  const clock = new TickClock(30, () => now);
+  expect(clock.msUntilNextTick()).toBe(30);
+  now += 29.5;
+  expect(clock.msUntilNextTick()).toBe(1);
+  now += 0.5;
+  expect(clock.due()).toBe(1);
+  expect(clock.msUntilNextTick()).toBe(30);
+  now += 31;
+  expect(clock.msUntilNextTick()).toBe(29);
+});
+
 test("a graceful leader hands over to a voter that answered a recent heartbeat, not to a silent one further ahead", () => {
   const follower = (match: number, heardTicksAgo: number) =>
     ({ match, next: match + 1, state: "replicate", heardTicksAgo }) as const;

@@ -17,6 +17,12 @@ export class TickClock {
     this.origin = now();
   }
 
+  /** Milliseconds until the next tick falls due (at least 1). */
+  msUntilNextTick(): number {
+    const elapsed = this.now() - this.origin;
+    return Math.max(1, Math.ceil((Math.floor(elapsed / this.tickMs) + 1) * this.tickMs - elapsed));
+  }
+
   /** Ticks owed since the last call (at most MAX_CATCH_UP_TICKS; the rest are forgiven). */
   due(): number {
     const target = Math.floor((this.now() - this.origin) / this.tickMs);
