@@ -5,7 +5,7 @@
  * Routes:
  * - GET /metrics: the private registry in Prometheus text format with the registry's own content type, after
  *   `beforeScrape` (state that is only brought up to date lazily, such as a Raft lease that lapsed while the event
- *   loop was stalled, must not be reported stale: a scrape then showed two replicas with is_leader 1).
+ *   loop was stalled, must not be reported stale, or two replicas can show is_leader 1 in the same scrape).
  * - GET /healthz: liveness; answering at all is the proof, so it checks nothing else.
  * - GET /readyz: 200 when every readiness check passes, else 503; the body lists each check (Kubernetes style).
  * - /raft/*: the Raft RPC sub-app, when given (peer traffic shares the port and its TLS/client-cert policy).

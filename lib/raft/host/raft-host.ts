@@ -316,10 +316,12 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
       }
       if (tried.size > 0) {
         const st = node.status();
+        // Right after the handover the new leader may not have been heard from yet: name the last one asked.
+        const asked = [...tried];
         log.info("leadership handed over", {
-          to: st.leaderId,
+          to: st.leaderId !== NO_NODE ? st.leaderId : asked[asked.length - 1],
           moved: st.role !== "leader",
-          tried: [...tried],
+          tried: asked,
         });
       }
       stopped = true;
