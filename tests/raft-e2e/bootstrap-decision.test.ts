@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 import { ConfigError, loadControllerConfig } from "../../lib/config/index.ts";
 import { chooseBootstrap, type LiveMember, mayBootstrapWhileWaiting } from "../../lib/main/index.ts";
+import { MINIMAL_CONTROLLER_ENV } from "../support/controller-env.ts";
 
 const plain = (...names: string[]): LiveMember[] => names.map((name) => ({ name, raftMember: false }));
 
@@ -49,16 +50,7 @@ test("escape: only the lowest-named, only when nobody advertises, only after the
   expect(mayBootstrapWhileWaiting({ ...base, live: cluster, quietSinceMs: 0, nowMs: 1e9 })).toBe(false);
 });
 
-const BASE = {
-  VAULT_TOKEN: "s.controller-token-for-config-tests",
-  VAULT_ADDR: "https://vault.example:8200",
-  KUBERNETES_NAMESPACE: "kubernetes-vault",
-  KUBERNETES_SERVICE: "kubernetes-vault",
-  POD_IP: "10.0.0.5",
-  POD_NAME: "kv-3",
-  CLUSTER_KEY: "0123456789abcdef0123456789abcdef",
-  ALLOWED_ROLES: "team-a: demo-app",
-};
+const BASE = { ...MINIMAL_CONTROLLER_ENV, POD_NAME: "kv-3" };
 const PEERS = "kv-0=10.0.0.2:45679,kv-1=10.0.0.3:45679,kv-3=10.0.0.5:45679";
 
 test("RAFT_JOIN defaults to false and parses true/false with RAFT_PEERS", () => {

@@ -12,6 +12,7 @@ import { createLogger } from "../../lib/log/index.ts";
 import { type Coordination, discoveryCoordination } from "../../lib/main/index.ts";
 import type { DiscoveringPeerDirectory, PeerMember } from "../../lib/main/static-peers.ts";
 import { createControllerMetrics } from "../../lib/metrics/index.ts";
+import { MINIMAL_CONTROLLER_ENV } from "../support/controller-env.ts";
 import { waitFor } from "../support/wait.ts";
 
 setDefaultTimeout(60_000);
@@ -58,14 +59,9 @@ afterEach(async () => {
 
 async function waitingReplica(directory: StandInDirectory, lines: string[]): Promise<Coordination> {
   const config = loadControllerConfig({
-    VAULT_TOKEN: "hvs.escape-test-token-never-used",
-    VAULT_ADDR: "https://127.0.0.1:8200",
-    KUBERNETES_NAMESPACE: "kubernetes-vault",
-    KUBERNETES_SERVICE: "kubernetes-vault",
+    ...MINIMAL_CONTROLLER_ENV,
     POD_IP: ADDRESS,
     POD_NAME: SELF,
-    CLUSTER_KEY: "discovery-escape-test-cluster-key-32-bytes",
-    ALLOWED_ROLES: "default: sample-app",
     RAFT_DIR: mkdtempSync(join(tmpdir(), "discovery-escape-")),
     RAFT_PORT: String(RAFT_PORT),
   });

@@ -4,23 +4,15 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, loadControllerConfig } from "../../lib/config/index.ts";
+import { ConfigError, type ControllerConfig, loadControllerConfig } from "../../lib/config/index.ts";
 import { createLogger } from "../../lib/log/index.ts";
-import { defaultCoordination, staticPeerDirectory } from "../../lib/main/index.ts";
-import { createControllerMetrics } from "../../lib/metrics/index.ts";
+import { type Coordination, defaultCoordination, staticPeerDirectory } from "../../lib/main/index.ts";
+import { type ControllerMetricsRecorder, createControllerMetrics } from "../../lib/metrics/index.ts";
 import { FileStorage } from "../../lib/raft/index.ts";
-import { openVaultClient } from "../../lib/vault/index.ts";
+import { openVaultClient, type VaultClient } from "../../lib/vault/index.ts";
+import { MINIMAL_CONTROLLER_ENV } from "../support/controller-env.ts";
 
-const BASE = {
-  VAULT_TOKEN: "s.controller-token-for-config-tests",
-  VAULT_ADDR: "https://vault.example:8200",
-  KUBERNETES_NAMESPACE: "kubernetes-vault",
-  KUBERNETES_SERVICE: "kubernetes-vault",
-  POD_IP: "10.0.0.5",
-  POD_NAME: "kv-0",
-  CLUSTER_KEY: "0123456789abcdef0123456789abcdef",
-  ALLOWED_ROLES: "team-a: demo-app",
-};
+const BASE = MINIMAL_CONTROLLER_ENV;
 
 test("a valid list parses, and the directory lists this replica once", () => {
   const config = loadControllerConfig({
@@ -73,20 +65,22 @@ test.each([
   }
 });
 
+/** defaultCoordination over the static directory of `config`, as the controller composes it. */
+function coordinationOf(
+  config: ControllerConfig,
+  vault: VaultClient,
+  metrics: ControllerMetricsRecorder,
+): Promise<Coordination> {
+  // Built apart from the call, so it fits CoordinationContext with or without a `peers` field.
+  const context = { config, log: createLogger("error"), vault, metrics, peers: staticPeerDirectory(config) };
+  return defaultCoordination(context, context.peers);
+}
+
 test("without RAFT_PEERS the controller coordinates as a single replica: leader at once", async () => {
   const { metrics } = createControllerMetrics({ defaultMetrics: false });
   const vault = openVaultClient({ addr: "https://127.0.0.1:9", token: "s.unused-by-coordination" });
   try {
-    const config = loadControllerConfig(BASE);
-    // Built apart from the call, so it fits CoordinationContext with or without a `peers` field.
-    const context = {
-      config,
-      log: createLogger("error"),
-      vault,
-      metrics,
-      peers: staticPeerDirectory(config),
-    };
-    const coordination = await defaultCoordination(context, context.peers);
+    const coordination = await coordinationOf(loadControllerConfig(BASE), vault, metrics);
     expect(coordination.leader.isLeader()).toBe(true);
     expect(coordination.peerRoutes).toBeUndefined();
   } finally {
@@ -102,15 +96,11 @@ test("without peers but with Raft state in RAFT_DIR, the replica rejoins its clu
   const { metrics } = createControllerMetrics({ defaultMetrics: false });
   const vault = openVaultClient({ addr: "https://127.0.0.1:9", token: "s.unused-by-coordination" });
   try {
-    const config = loadControllerConfig({ ...BASE, RAFT_DIR: raftDir });
-    const context = {
-      config,
-      log: createLogger("error"),
+    const coordination = await coordinationOf(
+      loadControllerConfig({ ...BASE, RAFT_DIR: raftDir }),
       vault,
       metrics,
-      peers: staticPeerDirectory(config),
-    };
-    const coordination = await defaultCoordination(context, context.peers);
+    );
     expect(coordination.leader.isLeader()).toBe(false);
     await coordination.stop();
   } finally {
