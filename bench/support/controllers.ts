@@ -1,7 +1,7 @@
 /**
  * N controller replicas against a sandbox: the demo's replica set (sim/demo/replicas.ts: compiled controller
  * processes configured by the sandbox's controllerEnv, own loopback address and RAFT_DIR, RAFT_PEERS naming all,
- * the Service's Endpoints filled) on the benchmark's own addresses (127.7.60.x), plus what the figures read: CPU time
+ * the Service's EndpointSlices filled) on the benchmark's own addresses (127.7.60.x), plus what the figures read: CPU time
  * and memory from /proc, waiting until each serves metrics, and until exactly one leads.
  */
 import { existsSync } from "node:fs";

@@ -1,5 +1,6 @@
 export * from "./api-status.ts";
-export * from "./endpoints-watcher.ts";
+export * from "./endpoint-slice-watcher.ts";
+export * from "./endpoint-slices.ts";
 export * from "./events/index.ts";
 export * from "./kubeconfig.ts";
 export * from "./list-watch.ts";

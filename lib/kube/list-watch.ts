@@ -9,6 +9,7 @@
  * - Any other failure is logged by the caller (`onError`) and retried after capped, jittered exponential back-off.
  * - Watches ask the server to end them after a jittered 5-10 minutes, so a silently dead connection cannot stall
  *   the informer for longer (the original's watch stalled until a 20 s re-list).
+ * - `fieldSelector` and `labelSelector` go on both the list and the watch, so both see the same objects.
  * - `onList` receives the whole listed scope (for PodStore.replace), each item reduced by `keep` as its page
  *   arrives, so a 10,000-pod list never holds every full object at once (it did: ~50 MB of RSS that the allocator
  *   kept afterwards); `onEvent` each watch change; `onSynced` is called after every successful list.
@@ -33,6 +34,8 @@ export interface ListWatchOptions<T = unknown> {
   path: string;
   /** e.g. `metadata.name=svc` to follow one object. */
   fieldSelector?: string;
+  /** e.g. `kubernetes.io/service-name=svc` for one Service's EndpointSlices. */
+  labelSelector?: string;
   /** Reduces each listed item as its page arrives; undefined drops it. Default: the item unchanged. */
   keep?: (item: unknown) => T | undefined;
   onList(items: T[]): void;
@@ -81,6 +84,7 @@ async function listAll<T>(options: ListWatchOptions<T>): Promise<string> {
       limit: options.pageSize ?? LIST_PAGE_SIZE,
       continue: continueToken,
       fieldSelector: options.fieldSelector,
+      labelSelector: options.labelSelector,
     };
     const answer = await options.transport.request(options.path, { query, signal: options.signal });
     // An expired continue token (the list outlived the server's history): start the list again.
@@ -117,6 +121,7 @@ async function watchFrom<T>(options: ListWatchOptions<T>, resourceVersion: strin
     resourceVersion,
     allowWatchBookmarks: true,
     fieldSelector: options.fieldSelector,
+    labelSelector: options.labelSelector,
     timeoutSeconds: Math.floor(MIN_WATCH_TIMEOUT_S * (1 + random())),
   };
   const streamAbort = new AbortController();

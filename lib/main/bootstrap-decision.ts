@@ -9,7 +9,7 @@
  *   - otherwise -> "join": the lowest-named member will bootstrap and its reconciler will add us.
  * Joining is always safe (at worst we wait); bootstrapping is the only step that can make a second cluster, so
  * the shell bootstraps only if the choice stays "bootstrap" through a whole quiet window: a replica that appears
- * meanwhile seeds its gossip from the same Endpoints, so one of the two sees the other before deciding.
+ * meanwhile seeds its gossip from the same EndpointSlices, so one of the two sees the other before deciding.
  *
  * Escape (`mayBootstrapWhileWaiting`): a replica that joined and was never added keeps waiting, except when it is
  * the lowest-named live member and no live member has advertised a cluster for `escapeAfterMs`. Needed for

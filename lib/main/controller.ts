@@ -70,11 +70,11 @@ export interface CoordinationContext {
   metrics: ControllerMetricsRecorder;
   /** The controller's PKI certificate keeper, when VAULT_CA_BACKEND is set (Raft uses it for mutual TLS). */
   certificates?: CertificateKeeper;
-  /** The replicas and their Raft addresses: RAFT_PEERS when set, else gossip seeded from the Endpoints. */
+  /** The replicas and their Raft addresses: RAFT_PEERS when set, else gossip seeded from the EndpointSlices. */
   peers: PeerDirectory;
 }
 
-/** RAFT_PEERS when set; otherwise gossip discovery, given time to see the replicas the Endpoints list. */
+/** RAFT_PEERS when set; otherwise gossip discovery, given time to see the replicas the EndpointSlices list. */
 async function startPeers(
   config: ControllerConfig,
   log: Logger,

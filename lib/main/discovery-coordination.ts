@@ -1,5 +1,5 @@
 /**
- * Coordination of a replica that discovers its peers (gossip seeded from the Endpoints, no RAFT_PEERS): always Raft,
+ * Coordination of a replica that discovers its peers (gossip seeded from EndpointSlices, no RAFT_PEERS): always Raft,
  * entered safely per bootstrap-decision.ts (restore / bootstrap alone / join and wait to be added).
  *
  * Why always Raft: the number of replicas seen at start-up says nothing about the number that will run (a
@@ -11,7 +11,7 @@
  * - Advertises `member: "1"` in gossip exactly while the configuration in effect here includes this replica.
  * - A replica waiting to be added is not ready (readiness check "raft-membership"), says so every
  *   `waitingWarnEveryMs`, and bootstraps alone only under the escape rule, after `escapeAfterMs`.
- * - Discovery impossible (the Endpoints never list this replica's IP and nobody else is seen within `quietMs`, as
+ * - Discovery impossible (the EndpointSlices never list this replica's IP and nobody else is seen within `quietMs`, as
  *   outside Kubernetes or with a Service that does not select the pod): nobody can find us, so there is no cluster
  *   to join; the replica runs alone without Raft (no RAFT_DIR needed), with a warning, and advertises itself as a
  *   member so a replica that later finds it waits instead of bootstrapping a second leader.
@@ -81,7 +81,7 @@ export async function discoveryCoordination(
     }
     if (choice === "bootstrap" && !directory.listsSelf() && !seesOthers()) {
       log.warn(
-        "the Endpoints of KUBERNETES_SERVICE do not list this replica's POD_IP and no other replica was found: nobody can discover this one, so it runs alone without Raft. Make the Service select the controller pods to replicate.",
+        "the EndpointSlices of KUBERNETES_SERVICE do not list this replica's POD_IP and no other replica was found: nobody can discover this one, so it runs alone without Raft. Make the Service select the controller pods to replicate.",
         { service: config.kubernetes.service, podIp: config.podIp },
       );
       directory.advertiseRaftMember(true);

@@ -1,5 +1,5 @@
 /**
- * Pure pieces of the gossip peer directory (./peers.ts): Endpoints addresses to gossip seeds, a gossip member to a
+ * Pure pieces of the gossip peer directory (./peers.ts): EndpointSlice addresses to gossip seeds, a gossip member to a
  * PeerMember, the absence book behind failedSince, and binding the gossip socket with an operator-facing error.
  */
 import { isIP } from "node:net";
@@ -15,7 +15,11 @@ import type { EndpointAddress } from "../kube/index.ts";
 import type { PeerMember } from "./static-peers.ts";
 
 /** One seed per distinct IP address, on GOSSIP_PORT, without ourselves; anything that is not an IP is skipped. */
-export function seedsFrom(addresses: readonly EndpointAddress[], port: number, self: Address): Address[] {
+export function seedsFrom(
+  addresses: readonly Pick<EndpointAddress, "ip">[],
+  port: number,
+  self: Address,
+): Address[] {
   const seen = new Set<string>([addressKey(self)]);
   const seeds: Address[] = [];
   for (const { ip } of addresses) {

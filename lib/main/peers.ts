@@ -1,23 +1,27 @@
 /**
  * The gossip peer directory: a lib/gossip member named POD_NAME on POD_IP:GOSSIP_PORT (IPv4 or IPv6), advertising
  * `{raft: "<POD_IP>:<RAFT_PORT>"}`, authenticated by CLUSTER_KEY and labelled with the namespace/service so two
- * installations never hear each other. Seeds are the Endpoints of KUBERNETES_SERVICE, watched for as long as we run
- * (ready and not-ready addresses, IPv6 included): every change re-joins, so a rolled replica with a new IP is found
- * without anyone stepping in, unlike the original's one-off discovery.
+ * installations never hear each other. Seeds are the addresses in the EndpointSlices of KUBERNETES_SERVICE,
+ * watched for as long as we run (ready, not-ready and terminating addresses, IPv6 included): every change re-joins,
+ * so a rolled replica with a new IP is found without anyone stepping in, unlike the original's one-off discovery.
+ * Terminating replicas stay seeds because, until they exit, they may be the Raft cluster a new replica must join
+ * rather than bootstrap beside (a Recreate rollout, `kubectl delete pods --all`).
  *
  * Contract (PeerDirectory, ./static-peers.ts, plus):
  * - `members()` are the live gossip members (alive or suspect), this one included, sorted by name; a member without
  *   a valid `raft` address in its metadata is not listed; `raftMember` is set when it advertises `member: "1"`
  *   (`advertiseRaftMember`). `subscribe` fires after every change of that list, metadata included.
- * - `listsSelf()`: the Endpoints last seen include POD_IP (discovery can see us, so others can find us).
+ * - `listsSelf()`: the EndpointSlices last seen include POD_IP (discovery can see us, so others can find us).
  * - `failedSince(name)`: undefined while `name` is a member; otherwise `now()` of when it failed or left, or of this
  *   directory's start if it was never seen (a replica rolled away before we started) — for a removal grace period;
  *   `absentForMs(name)` is the same as a duration (what the membership reconciler reads).
- * - `settled()` resolves once the Endpoints were listed and every address in them is a live member, or after
- *   `settleTimeoutMs`: the view to bootstrap a new Raft cluster from.
- * - Metrics: kubernetes_discovered_nodes (Endpoints addresses), gossip_nodes_{joined,left,failed,reaped}_total and
+ * - `settled()` resolves once the EndpointSlices were listed and every address in them that is not terminating is a
+ *   live member, or after `settleTimeoutMs`: the view to bootstrap a new Raft cluster from. Terminating ones are
+ *   not waited for: one that already left gossip stays in its slice for its whole termination grace period.
+ * - Metrics: kubernetes_discovered_nodes (distinct EndpointSlice addresses, terminating ones included, as the
+ *   Endpoints of a publishNotReadyAddresses Service listed them), gossip_nodes_{joined,left,failed,reaped}_total and
  *   gossip_packets_dropped_total{reason} (copied from the host's counters every DROP_COPY_INTERVAL_MS).
- * - `stop()` announces our departure (peers see "left", not "failed") and stops watching the Endpoints.
+ * - `stop()` announces our departure (peers see "left", not "failed") and stops watching the EndpointSlices.
  */
 import type { ControllerConfig } from "../config/index.ts";
 import {
@@ -30,7 +34,7 @@ import {
   type SwimTiming,
   startGossipNode,
 } from "../gossip/index.ts";
-import { type KubeTransport, watchEndpoints } from "../kube/index.ts";
+import { type KubeTransport, watchEndpointSlices } from "../kube/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ControllerMetricsRecorder } from "../metrics/index.ts";
 import { AbsenceBook, openGossipTransport, peerOf, RAFT_MEMBER_FLAG, seedsFrom } from "./peer-parts.ts";
@@ -64,7 +68,7 @@ export interface GossipPeerDirectoryOptions {
 export interface GossipPeerDirectory extends DiscoveringPeerDirectory {
   /** The underlying member, for its counters (drops by reason) and its full member table. */
   readonly gossip: GossipNode;
-  /** Seeds last taken from the Endpoints. */
+  /** Seeds last taken from the EndpointSlices. */
   seeds(): Address[];
   failedSince(name: string): number | undefined;
   now(): number;
@@ -137,8 +141,10 @@ export async function startGossipPeerDirectory(
   const unsubscribe = node.subscribe(onEvent);
 
   let seeds: Address[] = [];
+  /** The seeds `settled()` waits for: those not terminating. */
+  let awaited: Address[] = [];
   let listsSelf = false;
-  const endpoints = watchEndpoints({
+  const endpoints = watchEndpointSlices({
     transport: options.kubeTransport,
     namespace: config.kubernetes.namespace,
     service: config.kubernetes.service,
@@ -147,8 +153,13 @@ export async function startGossipPeerDirectory(
   endpoints.onChange((addresses) => {
     metrics.discoveredNodes(new Set(addresses.map((address) => address.ip)).size);
     seeds = seedsFrom(addresses, config.gossipPort, node.address);
+    const staying = addresses.filter((address) => !address.terminating);
+    awaited = seedsFrom(staying, config.gossipPort, node.address);
     listsSelf = addresses.some((address) => address.ip === config.podIp);
-    log.debug("gossip seeds from the Endpoints", { seeds: seeds.map(addressKey) });
+    log.debug("gossip seeds from the EndpointSlices", {
+      seeds: seeds.map(addressKey),
+      terminating: addresses.filter((address) => address.terminating).map((address) => address.ip),
+    });
     node.join(seeds);
   });
 
@@ -173,7 +184,7 @@ export async function startGossipPeerDirectory(
     const deadline = now() + (options.settleTimeoutMs ?? SETTLE_TIMEOUT_MS);
     const everySeedLive = () => {
       const live = new Set(node.liveMembers().map((member) => addressKey(member.address)));
-      return endpoints.hasSynced() && seeds.every((seed) => live.has(addressKey(seed)));
+      return endpoints.hasSynced() && awaited.every((seed) => live.has(addressKey(seed)));
     };
     while (!everySeedLive() && now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   };

@@ -30,7 +30,7 @@ export interface PeerDirectory {
 export interface DiscoveringPeerDirectory extends PeerDirectory {
   /** Tell the others whether a committed Raft configuration includes us (gossip meta `member: "1"`). */
   advertiseRaftMember(member: boolean): void;
-  /** Whether the discovery source (the Endpoints) lists this replica's own address. */
+  /** Whether the discovery source (the EndpointSlices) lists this replica's own address. */
   listsSelf(): boolean;
 }
 

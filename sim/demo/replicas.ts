@@ -1,7 +1,8 @@
 /**
  * Controller replicas for the demo: separate processes of the compiled controller, configured by the sandbox's
  * `controllerEnv` as the kustomize base configures pods, each on its own loopback address with its own RAFT_DIR,
- * RAFT_PEERS naming all of them, and the controller Service's Endpoints filled as Kubernetes fills a headless one.
+ * RAFT_PEERS naming all of them, and the controller Service's EndpointSlices filled as Kubernetes fills a headless
+ * one's.
  *
  * Contract: every process is started through `startProcess` (output in a log file) and stopped by its own pid.
  * `leaders()` reads each live replica's /metrics (`kubernetesvault_is_leader 1`).
@@ -9,8 +10,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { startProcess, type TestProcess } from "../../tests/support/processes.ts";
+import { publishControllerEndpoints } from "../sandbox/endpoints.ts";
 import type { Sandbox } from "../sandbox/index.ts";
-import { ApiCaller } from "../sandbox/provision.ts";
 import { CONTROLLER_PORTS, controllerEnv } from "../sandbox/workloads.ts";
 
 export interface Replica {
@@ -42,30 +43,6 @@ export async function fetchText(url: string): Promise<string | undefined> {
   }
 }
 
-async function publishEndpoints(sandbox: Sandbox, members: { name: string; ip: string }[]): Promise<void> {
-  const d = sandbox.description;
-  const kube = new ApiCaller(d.kubernetes.server, sandbox.kube.caPem, {
-    authorization: `Bearer ${d.kubernetes.token}`,
-  });
-  await kube.call("PUT", `/api/v1/namespaces/${d.controller.namespace}/endpoints/${d.controller.service}`, {
-    apiVersion: "v1",
-    kind: "Endpoints",
-    metadata: { name: d.controller.service, namespace: d.controller.namespace },
-    subsets: [
-      {
-        addresses: members.map((m) => ({
-          ip: m.ip,
-          targetRef: { kind: "Pod", name: m.name, namespace: d.controller.namespace },
-        })),
-        ports: [
-          { name: "raft", port: CONTROLLER_PORTS.raft, protocol: "TCP" },
-          { name: "gossip", port: CONTROLLER_PORTS.gossip, protocol: "UDP" },
-        ],
-      },
-    ],
-  });
-}
-
 export async function startReplicas(options: {
   sandbox: Sandbox;
   binary: string;
@@ -78,7 +55,10 @@ export async function startReplicas(options: {
     name: `kubernetes-vault-${n}`,
     ip: `${options.addressPrefix}.${n + 1}`,
   }));
-  await publishEndpoints(options.sandbox, members);
+  await publishControllerEndpoints(
+    options.sandbox.kube,
+    members.map((m) => ({ ip: m.ip, podName: m.name })),
+  );
   const raftPeers = members.map((m) => `${m.name}=${m.ip}:${CONTROLLER_PORTS.raft}`).join(",");
   const replicas = members.map((member, n): Replica => {
     const dir = join(options.stateDir, member.name);

@@ -6,9 +6,16 @@
  * system:public-info-viewer opens to everyone. The read-only token may get, list and watch; any other verb is a
  * 403 Forbidden Status worded like RBAC's. Every error is a `Status` object.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Cluster } from "./cluster.ts";
-import { apiGroupList, apiVersions, coreResourceList, versionInfo } from "./discovery.ts";
+import {
+  apiGroup,
+  apiGroupList,
+  apiVersions,
+  coreResourceList,
+  groupResourceList,
+  versionInfo,
+} from "./discovery.ts";
 import type { Json, JsonObject } from "./json.ts";
 import { checkDeleteOptions } from "./object-schema.ts";
 import { getObject, type ListQuery, listObjects } from "./reads.ts";
@@ -101,22 +108,47 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
   app.get("/api", (c) => c.json(apiVersions(options.serverAddress())));
   app.get("/apis", (c) => c.json(apiGroupList()));
   app.get("/api/v1", (c) => c.json(coreResourceList()));
+  app.get("/apis/:group", (c) => {
+    const group = apiGroup(c.req.param("group"));
+    if (!group) throw apiErrors.noSuchPath();
+    return c.json(group);
+  });
 
-  app.all("/api/v1/*", async (c) => {
-    const segments = c.req.path.split("/").filter(Boolean).slice(2);
-    const target = resolveTarget(segments);
+  /** Everything under /api/v1 or /apis/<group>/<version>: the group's discovery document, or a resource. */
+  const serveGroup = async (c: Context<{ Variables: { user: string } }>, group: string, version: string) => {
+    const segments = c.req.path
+      .split("/")
+      .filter(Boolean)
+      .slice(group ? 3 : 2);
+    const document = group ? groupResourceList(group, version) : coreResourceList();
+    if (!document) throw apiErrors.noSuchPath();
+    const target = resolveTarget(segments, group);
     if (!target) {
       if (c.req.method !== "GET") throw apiErrors.methodNotAllowed();
-      return c.json(coreResourceList());
+      return c.json(document);
     }
     const method = c.req.method;
     const verb = VERB_BY_METHOD[method];
     const user = c.get("user");
-    if (verb && user === READ_ONLY_USER)
-      throw apiErrors.forbidden(user, verb, target.type.plural, target.namespace);
     const query = (name: string) => c.req.query(name);
-    return dispatch(target, method, c.req.raw, query);
-  });
+    const answer = async () => {
+      if (verb && user === READ_ONLY_USER)
+        throw apiErrors.forbidden(user, verb, target.type, target.namespace);
+      return await dispatch(target, method, c.req.raw, query);
+    };
+    const warning = target.type.deprecationWarning;
+    if (!warning) return answer();
+    // A real server warns on every request for a deprecated type, refused ones included (RFC 7234 warn-code 299).
+    const response = await answer().catch((error: unknown) => {
+      if (error instanceof ApiError) return statusResponse(error.status);
+      throw error;
+    });
+    response.headers.append("warning", `299 - ${JSON.stringify(warning)}`);
+    return response;
+  };
+  app.all("/api/v1/*", (c) => serveGroup(c, "", "v1"));
+  app.all("/apis/:group/:version", (c) => serveGroup(c, c.req.param("group"), c.req.param("version")));
+  app.all("/apis/:group/:version/*", (c) => serveGroup(c, c.req.param("group"), c.req.param("version")));
 
   async function dispatch(
     target: Target,

@@ -1,13 +1,15 @@
 /**
- * Discovery documents (`/api`, `/api/v1`, `/apis`, `/version`) in the shapes kube-apiserver serves, enough for
- * client libraries and kubectl to find the core/v1 resources the stand-in has.
+ * Discovery documents (`/api`, `/api/v1`, `/apis`, `/apis/<group>`, `/apis/<group>/<version>`, `/version`) in the
+ * shapes kube-apiserver serves, enough for client libraries and kubectl to find the resources the stand-in has:
+ * core/v1 and each named group (discovery.k8s.io/v1 for EndpointSlices).
  */
 import type { JsonObject } from "./json.ts";
-import { RESOURCE_TYPES } from "./resources/index.ts";
+import { API_GROUPS, type ResourceType, resourceTypesIn } from "./resources/index.ts";
 
 const READ_WRITE_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"];
 
-export const SIMULATED_VERSION = { major: "1", minor: "31", gitVersion: "v1.31.0-kube-sim" };
+/** 1.33: the first release whose server warns about v1 Endpoints, as the stand-in does. */
+export const SIMULATED_VERSION = { major: "1", minor: "33", gitVersion: "v1.33.0-kube-sim" };
 
 export function apiVersions(serverAddress: string): JsonObject {
   return {
@@ -17,20 +19,31 @@ export function apiVersions(serverAddress: string): JsonObject {
   };
 }
 
-export function apiGroupList(): JsonObject {
-  return { kind: "APIGroupList", apiVersion: "v1", groups: [] };
+function groupVersions(group: { name: string; version: string }): JsonObject {
+  const version = { groupVersion: `${group.name}/${group.version}`, version: group.version };
+  return { name: group.name, versions: [version], preferredVersion: version };
 }
 
-export function coreResourceList(): JsonObject {
+export function apiGroupList(): JsonObject {
+  return { kind: "APIGroupList", apiVersion: "v1", groups: API_GROUPS.map(groupVersions) };
+}
+
+/** `/apis/<group>`, or undefined for a group the stand-in does not serve. */
+export function apiGroup(name: string): JsonObject | undefined {
+  const group = API_GROUPS.find((candidate) => candidate.name === name);
+  return group && { kind: "APIGroup", apiVersion: "v1", ...groupVersions(group) };
+}
+
+function resourcesOf(types: readonly ResourceType[]): JsonObject[] {
   const resources: JsonObject[] = [];
-  for (const type of RESOURCE_TYPES) {
+  for (const type of types) {
     resources.push({
       name: type.plural,
       singularName: type.singular,
       namespaced: type.namespaced,
       kind: type.kind,
       verbs: READ_WRITE_VERBS,
-      shortNames: type.shortNames,
+      ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {}),
     });
     if (type.statusSubresource)
       resources.push({
@@ -41,7 +54,23 @@ export function coreResourceList(): JsonObject {
         verbs: ["get", "patch", "update"],
       });
   }
-  return { kind: "APIResourceList", groupVersion: "v1", resources };
+  return resources;
+}
+
+export function coreResourceList(): JsonObject {
+  return { kind: "APIResourceList", groupVersion: "v1", resources: resourcesOf(resourceTypesIn("", "v1")) };
+}
+
+/** `/apis/<group>/<version>`, or undefined when that group version is not served. */
+export function groupResourceList(group: string, version: string): JsonObject | undefined {
+  const types = resourceTypesIn(group, version);
+  if (!group || types.length === 0) return undefined;
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: `${group}/${version}`,
+    resources: resourcesOf(types),
+  };
 }
 
 export function versionInfo(): JsonObject {
@@ -49,7 +78,7 @@ export function versionInfo(): JsonObject {
     ...SIMULATED_VERSION,
     gitCommit: "0000000000000000000000000000000000000000",
     gitTreeState: "clean",
-    buildDate: "2024-08-13T07:28:49Z",
+    buildDate: "2025-04-23T00:00:00Z",
     goVersion: "n/a (TypeScript stand-in)",
     compiler: "bun",
     platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}`,

@@ -1,6 +1,7 @@
 /**
- * Kubernetes API server stand-in: core/v1 pods (with the status subresource), endpoints, events and namespaces
- * over HTTPS with its own CA and bearer-token auth, behaving as kube-apiserver documents
+ * Kubernetes API server stand-in: core/v1 pods (with the status subresource), endpoints (with the 1.33+
+ * deprecation warning), events and namespaces, and discovery.k8s.io/v1 EndpointSlices, over HTTPS with its own CA and
+ * bearer-token auth, behaving as kube-apiserver documents
  * (https://kubernetes.io/docs/reference/using-api/api-concepts/). @kubernetes/client-node 1.4.0 list, watch and
  * informers work against it unchanged.
  *
@@ -10,7 +11,9 @@
  * same port with its state kept.
  *
  * What it does NOT do (see README.md for the longer list):
- * - No other resources or API groups (no Services, ConfigMaps, Secrets, Nodes, leases, CRDs, /apis/* groups).
+ * - No other resources or API groups (no Services, ConfigMaps, Secrets, Nodes, leases, CRDs; discovery.k8s.io/v1 is
+ *   the only named group), so no EndpointSlice controller: slices are whatever clients write.
+ * - Loopback endpoint addresses are accepted (a real server refuses them; the sandbox's pods live on loopback).
  * - No graceful deletion: DELETE removes the object at once whatever gracePeriodSeconds says; no finalizers,
  *   no garbage collection via ownerReferences, no deletecollection; deleting a namespace deletes its objects at once.
  * - No server-side apply, no dryRun, no fieldManager/managedFields, no protobuf/CBOR, no OpenAPI documents

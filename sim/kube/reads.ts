@@ -7,7 +7,7 @@
  */
 import type { Cluster } from "./cluster.ts";
 import { isJsonObject, type JsonObject, objectAt, stringAt } from "./json.ts";
-import type { ResourceType } from "./resources/index.ts";
+import { apiVersionOf, type ResourceType } from "./resources/index.ts";
 import type { FieldPredicate, LabelPredicate } from "./selectors/index.ts";
 import { ApiError, apiErrors } from "./status.ts";
 
@@ -89,7 +89,7 @@ function chooseRevision(cluster: Cluster, query: ListQuery): number {
 
 export function getObject(cluster: Cluster, type: ResourceType, namespace: string | undefined, name: string) {
   const object = cluster.get(type.plural, namespace, name);
-  if (!object) throw apiErrors.notFound(type.plural, name);
+  if (!object) throw apiErrors.notFound(type, name);
   return object;
 }
 
@@ -125,5 +125,5 @@ export function listObjects(cluster: Cluster, type: ResourceType, query: ListQue
   }
   // Items of a list carry no kind/apiVersion of their own on the wire.
   const items = page.map(({ kind: _kind, apiVersion: _apiVersion, ...rest }) => rest);
-  return { kind: `${type.kind}List`, apiVersion: "v1", metadata, items };
+  return { kind: `${type.kind}List`, apiVersion: apiVersionOf(type), metadata, items };
 }

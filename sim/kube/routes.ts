@@ -1,7 +1,7 @@
 /**
- * Maps a `/api/v1/...` path to what it addresses, following the URL layout of
- * https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris, including the legacy
- * `/api/v1/watch/...` prefix.
+ * Maps a `/api/v1/...` or `/apis/<group>/<version>/...` path to what it addresses, following the URL layout of
+ * https://kubernetes.io/docs/reference/using-api/api-concepts/#resource-uris, including the legacy `.../watch/...`
+ * prefix.
  */
 import { type ResourceType, resourceTypeByPlural } from "./resources/index.ts";
 import { namespaces } from "./resources/namespaces.ts";
@@ -23,8 +23,11 @@ function subresourceOf(type: ResourceType, segment: string | undefined): "status
   throw apiErrors.noSuchPath();
 }
 
-/** `segments` are the path parts after `/api/v1`; returns undefined for the discovery document itself. */
-export function resolveTarget(segments: string[]): Target | undefined {
+/**
+ * `segments` are the path parts after `/api/v1` (group "") or `/apis/<group>/<version>`; returns undefined for the
+ * discovery document itself. Namespaces are core/v1, so `namespaces/{name}` alone only resolves in the core group.
+ */
+export function resolveTarget(segments: string[], group = ""): Target | undefined {
   const parts = segments.map((segment) => decodeURIComponent(segment));
   const watchPrefix = parts[0] === "watch";
   if (watchPrefix) parts.shift();
@@ -32,7 +35,7 @@ export function resolveTarget(segments: string[]): Target | undefined {
   const [first, second, third, fourth, fifth, ...rest] = parts;
   if (rest.length > 0 || first === undefined) throw apiErrors.noSuchPath();
   const scoped = first === "namespaces" && second !== undefined && third !== undefined;
-  const namespacedType = scoped ? resourceTypeByPlural(third) : undefined;
+  const namespacedType = scoped ? resourceTypeByPlural(third, group) : undefined;
   if (namespacedType?.namespaced)
     return {
       type: namespacedType,
@@ -41,7 +44,7 @@ export function resolveTarget(segments: string[]): Target | undefined {
       subresource: subresourceOf(namespacedType, fifth),
       watchPrefix,
     };
-  if (first === "namespaces" && fourth === undefined)
+  if (first === "namespaces" && fourth === undefined && group === "")
     return {
       type: namespaces,
       namespace: undefined,
@@ -49,7 +52,7 @@ export function resolveTarget(segments: string[]): Target | undefined {
       subresource: subresourceOf(namespaces, third),
       watchPrefix,
     };
-  const type = resourceTypeByPlural(first);
+  const type = resourceTypeByPlural(first, group);
   if (!type || second !== undefined) throw apiErrors.noSuchPath();
   // A namespaced type without a namespace: the all-namespaces collection (list and watch only).
   return { type, namespace: undefined, name: undefined, subresource: undefined, watchPrefix };

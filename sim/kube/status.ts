@@ -14,6 +14,7 @@ export interface StatusCause {
 
 export interface StatusDetails {
   name?: string;
+  group?: string;
   kind?: string;
   uid?: string;
   causes?: StatusCause[];
@@ -51,17 +52,38 @@ function failure(code: number, reason: string, message: string, details?: Status
   });
 }
 
+/** A resource as errors name it: a core plural, or a type whose group qualifies it ("endpointslices.discovery.k8s.io"). */
+export type ResourceRef = string | { plural: string; group: string };
+
+/** The qualified name for messages and the group/kind for details, as schema.GroupResource prints them. */
+export function describeResource(resource: ResourceRef): { text: string; details: StatusDetails } {
+  if (typeof resource === "string") return { text: resource, details: { kind: resource } };
+  const { plural, group } = resource;
+  return {
+    text: group ? `${plural}.${group}` : plural,
+    details: { ...(group ? { group } : {}), kind: plural },
+  };
+}
+
+function aboutObject(code: number, reason: string, resource: ResourceRef, name: string, message: string) {
+  const { text, details } = describeResource(resource);
+  return failure(code, reason, message.replace("$resource", text), { name, ...details });
+}
+
 export const apiErrors = {
-  notFound: (resource: string, name: string) =>
-    failure(404, "NotFound", `${resource} "${name}" not found`, { name, kind: resource }),
+  notFound: (resource: ResourceRef, name: string) =>
+    aboutObject(404, "NotFound", resource, name, `$resource "${name}" not found`),
   noSuchPath: () => failure(404, "NotFound", "the server could not find the requested resource", {}),
-  alreadyExists: (resource: string, name: string) =>
-    failure(409, "AlreadyExists", `${resource} "${name}" already exists`, { name, kind: resource }),
-  conflict: (resource: string, name: string, why: string) =>
-    failure(409, "Conflict", `Operation cannot be fulfilled on ${resource} "${name}": ${why}`, {
+  alreadyExists: (resource: ResourceRef, name: string) =>
+    aboutObject(409, "AlreadyExists", resource, name, `$resource "${name}" already exists`),
+  conflict: (resource: ResourceRef, name: string, why: string) =>
+    aboutObject(
+      409,
+      "Conflict",
+      resource,
       name,
-      kind: resource,
-    }),
+      `Operation cannot be fulfilled on $resource "${name}": ${why}`,
+    ),
   invalid: (kind: string, name: string, causes: StatusCause[]) =>
     failure(
       422,
@@ -74,14 +96,19 @@ export const apiErrors = {
   rejectedPatch: (why: string) =>
     failure(422, "Invalid", `the server rejected our request due to an error in our request: ${why}`),
   unauthorized: () => failure(401, "Unauthorized", "Unauthorized"),
-  forbidden: (user: string, verb: string, resource: string, namespace: string | undefined) =>
+  forbidden: (
+    user: string,
+    verb: string,
+    type: { plural: string; group: string },
+    namespace: string | undefined,
+  ) =>
     failure(
       403,
       "Forbidden",
-      `${resource} is forbidden: User "${user}" cannot ${verb} resource "${resource}" in API group ""${
+      `${type.group ? `${type.plural}.${type.group}` : type.plural} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" in API group "${type.group}"${
         namespace ? ` in the namespace "${namespace}"` : " at the cluster scope"
       }`,
-      { kind: resource },
+      { ...(type.group ? { group: type.group } : {}), kind: type.plural },
     ),
   forbiddenNamespaceDeletion: (name: string) =>
     failure(403, "Forbidden", `namespaces "${name}" is forbidden: this namespace may not be deleted`, {

@@ -15,7 +15,7 @@
 import type { Change, Cluster } from "./cluster.ts";
 import type { JsonObject } from "./json.ts";
 import { labelsOf } from "./reads.ts";
-import type { ResourceType } from "./resources/index.ts";
+import { apiVersionOf, type ResourceType } from "./resources/index.ts";
 import type { FieldPredicate, LabelPredicate } from "./selectors/index.ts";
 import { ApiError, apiErrors, statusAsJson } from "./status.ts";
 
@@ -105,7 +105,7 @@ export class WatchHub {
         const bookmark = (annotations?: Record<string, string>) =>
           send("BOOKMARK", {
             kind: request.type.kind,
-            apiVersion: "v1",
+            apiVersion: apiVersionOf(request.type),
             metadata: {
               resourceVersion: String(this.cluster.resourceVersion),
               ...(annotations ? { annotations } : {}),

@@ -11,9 +11,9 @@ import type { Cluster } from "./cluster.ts";
 import { deepEqual, isJsonObject, type Json, type JsonObject, objectAt, stringAt } from "./json.ts";
 import { checkKubeObject } from "./object-schema.ts";
 import { applyPatch } from "./patch/index.ts";
-import { RESOURCE_TYPES, type ResourceType } from "./resources/index.ts";
+import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from "./resources/index.ts";
 import { namespaces } from "./resources/namespaces.ts";
-import { apiErrors, type KubeStatus, successStatus } from "./status.ts";
+import { apiErrors, describeResource, type KubeStatus, successStatus } from "./status.ts";
 
 export interface WriteServices {
   cluster: Cluster;
@@ -40,14 +40,17 @@ export function rfc3339(date: Date): string {
 }
 
 function checkKind(type: ResourceType, body: JsonObject): void {
+  const expected = apiVersionOf(type);
   const apiVersion = body.apiVersion;
-  if (apiVersion !== undefined && apiVersion !== "v1")
+  if (apiVersion !== undefined && apiVersion !== expected)
     throw apiErrors.badRequest(
-      `the API version in the data (${String(apiVersion)}) does not match the expected API version (v1)`,
+      `the API version in the data (${String(apiVersion)}) does not match the expected API version (${expected})`,
     );
   const kind = body.kind;
   if (kind !== undefined && kind !== type.kind)
-    throw apiErrors.badRequest(`${String(kind)} in version "v1" cannot be handled as a ${type.kind}`);
+    throw apiErrors.badRequest(
+      `${String(kind)} in version "${type.version}" cannot be handled as a ${type.kind}`,
+    );
 }
 
 function sameVersion(a: JsonObject, b: JsonObject): boolean {
@@ -68,7 +71,7 @@ export class Writes {
 
   private existing(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
     const object = this.services.cluster.get(type.plural, namespace, name);
-    if (!object) throw apiErrors.notFound(type.plural, name);
+    if (!object) throw apiErrors.notFound(type, name);
     return object;
   }
 
@@ -101,12 +104,12 @@ export class Writes {
     else delete metadata.namespace;
     metadata.uid = this.services.newUid();
     metadata.creationTimestamp = this.nowText();
-    const typed: JsonObject = { apiVersion: "v1", kind: type.kind, ...object };
+    const typed: JsonObject = { apiVersion: apiVersionOf(type), kind: type.kind, ...object };
+    type.applyDefaults?.(typed);
     type.prepareForCreate(typed, this.nowText());
     this.validated(type, typed);
     const name = stringAt(metadata, "name") ?? "";
-    if (this.services.cluster.get(type.plural, namespace, name))
-      throw apiErrors.alreadyExists(type.plural, name);
+    if (this.services.cluster.get(type.plural, namespace, name)) throw apiErrors.alreadyExists(type, name);
     return this.services.cluster.insert(type.plural, typed);
   }
 
@@ -130,11 +133,12 @@ export class Writes {
     const current = stringAt(objectAt(previous, "metadata"), "resourceVersion");
     if (wanted && wanted !== current)
       throw apiErrors.conflict(
-        type.plural,
+        type,
         name,
         "the object has been modified; please apply your changes to the latest version and try again",
       );
     const next = this.merged(type, previous, incoming, sub);
+    type.applyDefaults?.(next);
     if (sameVersion(next, previous)) return previous;
     const extra = sub === "status" ? [] : (type.validateUpdate?.(next, previous) ?? []);
     this.validated(type, next, [...type.validate(next), ...extra]);
@@ -173,7 +177,7 @@ export class Writes {
       const actual = stringAt(metadata, field);
       if (wanted !== undefined && wanted !== actual)
         throw apiErrors.conflict(
-          type.plural,
+          type,
           name,
           `Precondition failed: ${field === "uid" ? "UID" : "ResourceVersion"} in precondition: ${wanted}, ${field === "uid" ? "UID" : "ResourceVersion"} in object meta: ${actual}`,
         );
@@ -186,7 +190,7 @@ export class Writes {
     if (type === namespaces) objectAt(previous, "status").phase = "Terminating";
     const removed = this.services.cluster.remove(type.plural, previous);
     if (type.returnDeletedObject) return removed;
-    return successStatus({ name, kind: type.plural, uid: stringAt(metadata, "uid") ?? "" });
+    return successStatus({ name, ...describeResource(type).details, uid: stringAt(metadata, "uid") ?? "" });
   }
 
   private deleteNamespaceContents(namespace: string): void {
@@ -210,7 +214,7 @@ export class Writes {
       // The status endpoint takes only status (and leaves spec and metadata alone), as the pod status strategy does.
       return { ...previous, status: incoming.status ?? {} };
     }
-    const next: JsonObject = { ...incoming, apiVersion: "v1", kind: type.kind };
+    const next: JsonObject = { ...incoming, apiVersion: apiVersionOf(type), kind: type.kind };
     const metadata = objectAt(next, "metadata");
     for (const field of [
       "uid",

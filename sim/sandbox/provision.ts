@@ -141,10 +141,25 @@ export async function provisionKubernetes(server: string, caPem: string, token: 
       metadata: { name },
     });
   }
-  await kube.call("POST", `/api/v1/namespaces/${CONTROLLER_NAMESPACE}/endpoints`, {
-    apiVersion: "v1",
-    kind: "Endpoints",
-    metadata: { name: CONTROLLER_SERVICE, namespace: CONTROLLER_NAMESPACE },
-    subsets: [],
+  // In place of the controller's headless Service (the stand-in has no Services): the placeholder EndpointSlice the
+  // EndpointSlice controller keeps for a Service with no endpoints. endpoints.ts fills it as replicas come and go.
+  await kube.call("POST", `/apis/discovery.k8s.io/v1/namespaces/${CONTROLLER_NAMESPACE}/endpointslices`, {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { generateName: `${CONTROLLER_SERVICE}-`, labels: controllerSliceLabels() },
+    addressType: "IPv4",
+    endpoints: [],
   });
+}
+
+export const SERVICE_NAME_LABEL = "kubernetes.io/service-name";
+export const MANAGED_BY_LABEL = "endpointslice.kubernetes.io/managed-by";
+
+/** The labels the EndpointSlice controller puts on each slice of the controller's headless Service. */
+export function controllerSliceLabels(): Record<string, string> {
+  return {
+    [SERVICE_NAME_LABEL]: CONTROLLER_SERVICE,
+    [MANAGED_BY_LABEL]: "endpointslice-controller.k8s.io",
+    "service.kubernetes.io/headless": "",
+  };
 }

@@ -34,6 +34,7 @@ export interface CallOptions {
 
 export interface CallResult {
   status: number;
+  headers: Headers;
   // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON documents
   json: any;
 }
@@ -55,7 +56,7 @@ export async function call(
     tls: { ca: sim.caPem },
   });
   const text = await response.text();
-  return { status: response.status, json: text ? JSON.parse(text) : undefined };
+  return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
 }
 
 export function podManifest(

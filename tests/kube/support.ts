@@ -78,19 +78,25 @@ export async function deletePod(admin: KubeTransport, namespace: string, name: s
 export interface CountingTransport extends KubeTransport {
   lists: number;
   watches: number;
+  /** Every path requested or streamed, in order. */
+  paths: string[];
   /** Until release(), new watch streams wait before connecting (so a test can change things behind their back). */
   holdWatches(): void;
   release(): void;
 }
 
-/** Counts list requests and watch streams, so a test can prove a re-list (410) or a re-watch (cut) happened. */
-export function counting(inner: KubeTransport): CountingTransport {
+/**
+ * Counts list requests (GETs of paths ending in `collection`) and watch streams, so a test can prove a re-list (410)
+ * or a re-watch (cut) happened.
+ */
+export function counting(inner: KubeTransport, collection = "/pods"): CountingTransport {
   let gate: Promise<void> = Promise.resolve();
   let open = () => {};
   const wrapper: CountingTransport = {
     server: inner.server,
     lists: 0,
     watches: 0,
+    paths: [],
     holdWatches() {
       gate = new Promise((resolve) => {
         open = resolve;
@@ -98,12 +104,14 @@ export function counting(inner: KubeTransport): CountingTransport {
     },
     release: () => open(),
     request(requestPath, request) {
-      if ((request?.method ?? "GET") === "GET" && requestPath.endsWith("/pods")) wrapper.lists++;
+      wrapper.paths.push(requestPath);
+      if ((request?.method ?? "GET") === "GET" && requestPath.endsWith(collection)) wrapper.lists++;
       return inner.request(requestPath, request);
     },
     async stream(requestPath, query, onLine, signal) {
       await gate;
       wrapper.watches++;
+      wrapper.paths.push(requestPath);
       return inner.stream(requestPath, query, onLine, signal);
     },
   };

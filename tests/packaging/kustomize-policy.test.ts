@@ -1,13 +1,13 @@
 // What issue 7 promises about the rendered manifests, checked on kustomize's output for every kustomization:
 // hardened containers (non-root, read-only root, no capabilities, seccomp RuntimeDefault), RBAC with exactly the
-// minimum verbs, and the controller's shape (3 replicas spread out, a quorum-keeping PDB, probes, resources,
-// secrets from a Secret, the rest from a ConfigMap, RAFT_DIR on an emptyDir).
+// minimum verbs (cluster-wide only what pods in every namespace need), and the controller's shape (3 replicas spread
+// out, a quorum-keeping PDB, probes, resources, secrets from a Secret, the rest from a ConfigMap, RAFT_DIR on an
+// emptyDir).
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   allContainers,
   type Container,
   controllerOf,
-  find,
   type KubeObject,
   kustomizations,
   only,
@@ -45,22 +45,33 @@ interface Rule {
   nonResourceURLs?: string[];
 }
 
-/** resource -> sorted verbs, for the core group only; anything else is reported as a problem. */
+/**
+ * resource -> sorted verbs, a grouped resource named as kubectl names it (`endpointslices.discovery.k8s.io`); wildcards
+ * and non-resource URLs are reported as problems.
+ */
 function grants(rules: Rule[]): { granted: Record<string, string[]>; problems: string[] } {
   const granted: Record<string, string[]> = {};
   const problems: string[] = [];
   for (const rule of rules) {
     if (rule.nonResourceURLs) problems.push(`non-resource URLs granted: ${rule.nonResourceURLs.join(",")}`);
-    if (JSON.stringify(rule.apiGroups) !== JSON.stringify([""]))
-      problems.push(`rule for API groups ${JSON.stringify(rule.apiGroups)}: only the core group is needed`);
-    for (const resource of rule.resources ?? []) {
-      if (resource.includes("*")) problems.push(`wildcard resource "${resource}"`);
-      granted[resource] = [...new Set([...(granted[resource] ?? []), ...(rule.verbs ?? [])])].sort();
+    if (rule.resourceNames) problems.push(`resourceNames: ${rule.resourceNames.join(",")}`);
+    for (const group of rule.apiGroups ?? []) {
+      if (group.includes("*")) problems.push(`wildcard API group "${group}"`);
+      for (const resource of rule.resources ?? []) {
+        if (resource.includes("*")) problems.push(`wildcard resource "${resource}"`);
+        const key = group ? `${resource}.${group}` : resource;
+        granted[key] = [...new Set([...(granted[key] ?? []), ...(rule.verbs ?? [])])].sort();
+      }
     }
     if ((rule.verbs ?? []).includes("*")) problems.push("wildcard verb");
   }
   return { granted, problems };
 }
+
+type Binding = KubeObject & {
+  roleRef: { kind: string; name: string };
+  subjects: unknown[];
+};
 
 describe.each(kustomizations())("kustomize/%s", (which) => {
   test("every container is hardened: non-root, read-only root, no privilege escalation, drop ALL, seccomp", async () => {
@@ -69,31 +80,35 @@ describe.each(kustomizations())("kustomize/%s", (which) => {
     expect(containers.flatMap(([workload, container]) => hardeningProblems(workload, container))).toEqual([]);
   });
 
-  test("RBAC grants exactly pods get/list/watch, events create/patch, endpoints get/list/watch to the controller", async () => {
+  test("RBAC: pods get/list/watch and events create/patch cluster-wide, EndpointSlices get/list/watch in its own namespace only", async () => {
     const objects = await render(which);
-    const role = only<KubeObject & { rules: Rule[] }>(objects, "ClusterRole", "kubernetes-vault");
-    expect(grants(role.rules)).toEqual({
-      granted: {
-        endpoints: ["get", "list", "watch"],
-        events: ["create", "patch"],
-        pods: ["get", "list", "watch"],
-      },
+    const { deployment } = controllerOf(objects);
+    const namespace = deployment.metadata.namespace;
+    const serviceAccount = {
+      kind: "ServiceAccount",
+      name: deployment.spec.template.spec.serviceAccountName,
+      namespace,
+    };
+    const clusterRole = only<KubeObject & { rules: Rule[] }>(objects, "ClusterRole", "kubernetes-vault");
+    expect(grants(clusterRole.rules)).toEqual({
+      granted: { events: ["create", "patch"], pods: ["get", "list", "watch"] },
       problems: [],
     });
-    expect(find(objects, "Role")).toEqual([]);
-    const binding = only<KubeObject & { roleRef: { kind: string; name: string }; subjects: unknown[] }>(
-      objects,
-      "ClusterRoleBinding",
-    );
-    expect(binding.roleRef).toMatchObject({ kind: "ClusterRole", name: role.metadata.name });
-    const { deployment } = controllerOf(objects);
-    expect(binding.subjects).toEqual([
-      {
-        kind: "ServiceAccount",
-        name: deployment.spec.template.spec.serviceAccountName,
-        namespace: deployment.metadata.namespace,
-      },
-    ]);
+    const clusterBinding = only<Binding>(objects, "ClusterRoleBinding");
+    expect(clusterBinding.roleRef).toMatchObject({ kind: "ClusterRole", name: clusterRole.metadata.name });
+    expect(clusterBinding.subjects).toEqual([serviceAccount]);
+
+    // Peer discovery reads only its own Service's slices: a Role, in the controller's namespace; no v1 Endpoints.
+    const role = only<KubeObject & { rules: Rule[] }>(objects, "Role");
+    expect(role.metadata.namespace).toBe(namespace);
+    expect(grants(role.rules)).toEqual({
+      granted: { "endpointslices.discovery.k8s.io": ["get", "list", "watch"] },
+      problems: [],
+    });
+    const binding = only<Binding>(objects, "RoleBinding");
+    expect(binding.metadata.namespace).toBe(namespace);
+    expect(binding.roleRef).toMatchObject({ kind: "Role", name: role.metadata.name });
+    expect(binding.subjects).toEqual([serviceAccount]);
   });
 
   test("the controller: 3 replicas spread across nodes, a PDB keeping a Raft quorum, probes and resources", async () => {

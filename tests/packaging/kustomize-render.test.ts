@@ -6,7 +6,12 @@ import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { ClusterRole, ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1";
+import {
+  ClusterRole,
+  ClusterRoleBinding,
+  Role,
+  RoleBinding,
+} from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
 import {
   allContainers,
@@ -33,6 +38,8 @@ const MODELS: Record<string, (object: KubeObject) => Validatable> = {
   "policy/v1/PodDisruptionBudget": (o) => new PodDisruptionBudget(o as never),
   "rbac.authorization.k8s.io/v1/ClusterRole": (o) => new ClusterRole(o as never),
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": (o) => new ClusterRoleBinding(o as never),
+  "rbac.authorization.k8s.io/v1/Role": (o) => new Role(o as never),
+  "rbac.authorization.k8s.io/v1/RoleBinding": (o) => new RoleBinding(o as never),
   "monitoring.coreos.com/v1/ServiceMonitor": (o) => new ServiceMonitor(o as never),
 };
 const CLUSTER_SCOPED = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);

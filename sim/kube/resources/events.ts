@@ -17,6 +17,8 @@ import {
 const INVOLVED_FIELDS = ["kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath"];
 
 export const events: ResourceType = {
+  group: "",
+  version: "v1",
   plural: "events",
   singular: "event",
   kind: "Event",

@@ -3,6 +3,8 @@ import { objectAt } from "../json.ts";
 import { metadataFields, type ResourceType, stringField, validateName } from "./types.ts";
 
 export const namespaces: ResourceType = {
+  group: "",
+  version: "v1",
   plural: "namespaces",
   singular: "namespace",
   kind: "Namespace",

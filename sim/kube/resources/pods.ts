@@ -61,6 +61,8 @@ function mutablePartsRemoved(spec: Json | undefined): Json | undefined {
 }
 
 export const pods: ResourceType = {
+  group: "",
+  version: "v1",
   plural: "pods",
   singular: "pod",
   kind: "Pod",

@@ -9,6 +9,9 @@ import type { FieldGetter } from "../selectors/index.ts";
 import type { StatusCause } from "../status.ts";
 
 export interface ResourceType {
+  /** The API group: "" for core/v1 (served under /api/v1), else served under /apis/<group>/<version>. */
+  group: string;
+  version: string;
   plural: string;
   singular: string;
   kind: string;
@@ -20,17 +23,42 @@ export interface ResourceType {
   returnDeletedObject: boolean;
   fields: Readonly<Record<string, FieldGetter>>;
   mergeStrategy: MergeStrategy;
+  /** Defaults applied to every body the server decodes (create and update), as the API's defaulting funcs are. */
+  applyDefaults?(object: JsonObject): void;
   /** Server-side defaults on create; `now` is RFC 3339 with second precision, as metav1.Time serializes. */
   prepareForCreate(object: JsonObject, now: string): void;
   validate(object: JsonObject): StatusCause[];
   /** Extra rules for updates (immutable fields); `previous` is the stored object. */
   validateUpdate?(next: JsonObject, previous: JsonObject): StatusCause[];
+  /** The text of the `Warning: 299` header a real server adds to every request for a deprecated type. */
+  deprecationWarning?: string;
+}
+
+/** The `apiVersion` of the type's objects: `v1` for core, `<group>/<version>` otherwise. */
+export function apiVersionOf(type: Pick<ResourceType, "group" | "version">): string {
+  return type.group ? `${type.group}/${type.version}` : type.version;
 }
 
 export const metadataFields: Record<string, FieldGetter> = {
   "metadata.name": (object) => stringField(object, "metadata.name"),
   "metadata.namespace": (object) => stringField(object, "metadata.namespace"),
 };
+
+/**
+ * What plain namespaced types share (Endpoints, EndpointSlice): no status subresource, a Success Status on delete,
+ * metadata field selectors only, and only ObjectMeta's own lists merged by key.
+ */
+export const PLAIN_NAMESPACED = {
+  namespaced: true,
+  statusSubresource: false,
+  returnDeletedObject: false,
+  fields: metadataFields,
+  mergeStrategy: {
+    mergeKeys: { "metadata.ownerReferences": "uid" },
+    setLists: new Set(["metadata.finalizers"]),
+  },
+  prepareForCreate() {},
+} satisfies Partial<ResourceType>;
 
 export function stringField(object: JsonObject, path: string): string {
   const value = readPath(object, path);
