@@ -4,9 +4,19 @@
  *
  * Contract: `loadInitConfig` is pure; it throws one ConfigError listing every problem and never quotes
  * VAULT_ROLE_ID. Files named here are read later with files.ts.
+ *
+ * Secure by default: without CONTROLLER_CA_CERT anyone who can reach the pod could push to it (and, without
+ * VAULT_ADDR, choose its Vault), so that is a configuration error unless the operator opts in with
+ * INSECURE_UNAUTHENTICATED_PUSH=true. VAULT_ADDR must be https://: the init sends the role_id and secret_id there.
  */
 import { posix } from "node:path";
-import { defaultListenAddress, type ListenAddress, listenAddress, vaultAddress } from "./address.ts";
+import {
+  defaultListenAddress,
+  type ListenAddress,
+  listenAddress,
+  type VaultAddress,
+  vaultAddress,
+} from "./address.ts";
 import {
   appRoleName,
   bool,
@@ -18,8 +28,8 @@ import {
   logLevel,
   secret,
 } from "./converters.ts";
-import { ConfigError } from "./errors.ts";
-import { type Env, field, parseFields } from "./fields.ts";
+import { ConfigError, type ConfigProblem } from "./errors.ts";
+import { type Converter, type Env, field, parseFields, refuse } from "./fields.ts";
 
 export const INIT_DEFAULTS = {
   tokenPath: "/var/run/secrets/boostport.com/vault-token",
@@ -31,6 +41,25 @@ export const INIT_DEFAULTS = {
 const ROLE_ID_FIX =
   "set it to the AppRole's role_id (`vault read -field=role_id auth/approle/role/<role>/role-id`), preferably from a Secret";
 
+/** The init sends the role_id and secret_id to this Vault, and pushes naming an http:// Vault are refused anyway. */
+const httpsVaultAddress: Converter<VaultAddress> = (raw) => {
+  const parsed = vaultAddress(raw);
+  if (parsed.ok && !parsed.value.addr.startsWith("https:"))
+    return refuse(
+      "uses plain http: the init would send the role_id and secret_id to Vault unencrypted (pushes naming an http:// Vault are refused as well)",
+      "use Vault's https:// address, e.g. https://vault.vault.svc:8200",
+    );
+  return parsed;
+};
+
+/** Also raised by lib/init's runInit for settings built by hand, so no caller is unauthenticated by omission. */
+export const CONTROLLER_CA_MISSING: ConfigProblem = {
+  variable: "CONTROLLER_CA_CERT",
+  problem:
+    "is not set, so pushes would be unauthenticated: anyone who can reach this pod's port could hand it a secret_id (and, without VAULT_ADDR, choose the Vault it sends its role_id to)",
+  fix: "set CONTROLLER_CA_CERT to the PEM file of the CA that issues the controller's certificate (the controller's VAULT_CA_BACKEND mount: `vault read -field=certificate <mount>/cert/ca`, mounted from a ConfigMap); only for a test setup without one, set INSECURE_UNAUTHENTICATED_PUSH=true",
+};
+
 const initShape = {
   VAULT_ROLE_ID: field(secret({ what: "role_id", fix: ROLE_ID_FIX }), { required: ROLE_ID_FIX }),
   TOKEN_PATH: field(filePath, { default: INIT_DEFAULTS.tokenPath }),
@@ -39,12 +68,13 @@ const initShape = {
   UNWRAP_SECRET: field(bool, { default: true }),
   TIMEOUT: field(duration({ minMs: 1_000 }), { default: INIT_DEFAULTS.timeoutMs }),
   LOG_LEVEL: field(logLevel, { default: "info" as ConfigLogLevel }),
-  VAULT_ADDR: field(vaultAddress),
+  VAULT_ADDR: field(httpsVaultAddress),
   VAULT_CACERT: field(filePath),
   VAULT_ROLE_NAME: field(appRoleName),
   LISTEN_ADDRESS: field(listenAddress),
   POD_IP: field(ipAddress),
   CONTROLLER_CA_CERT: field(filePath),
+  INSECURE_UNAUTHENTICATED_PUSH: field(bool, { default: false }),
 };
 
 /** Every variable the init container reads, for documentation and manifest checks. */
@@ -67,6 +97,8 @@ export interface InitConfig {
   listen: ListenAddress;
   podIp?: string;
   controllerCaCertPath?: string;
+  /** INSECURE_UNAUTHENTICATED_PUSH: the operator accepts pushes from anyone (only when CONTROLLER_CA_CERT is unset). */
+  insecureUnauthenticatedPush: boolean;
   warnings: string[];
 }
 
@@ -79,8 +111,16 @@ export function loadInitConfig(env: Env): InitConfig {
         "UNWRAP_SECRET=false needs RETRIEVE_TOKEN=false (a token cannot be retrieved without unwrapping)",
       fix: "set RETRIEVE_TOKEN=false as well, or remove UNWRAP_SECRET",
     });
+  const caProblem = problems.some((p) => p.variable === "CONTROLLER_CA_CERT");
+  if (!caProblem && values.CONTROLLER_CA_CERT === undefined && values.INSECURE_UNAUTHENTICATED_PUSH !== true)
+    problems.push(CONTROLLER_CA_MISSING);
   if (problems.length > 0) throw new ConfigError(problems, "init container configuration");
   const ok = values as Required<typeof values>;
+  const warnings = [...(values.VAULT_ADDR?.warnings ?? [])];
+  if (ok.INSECURE_UNAUTHENTICATED_PUSH && values.CONTROLLER_CA_CERT !== undefined)
+    warnings.push(
+      "INSECURE_UNAUTHENTICATED_PUSH=true is ignored: CONTROLLER_CA_CERT is set, so pushes are authenticated. Remove INSECURE_UNAUTHENTICATED_PUSH.",
+    );
   const listen = values.LISTEN_ADDRESS ?? defaultListenAddress(INIT_DEFAULTS.listenAddress);
   return {
     roleId: ok.VAULT_ROLE_ID,
@@ -96,6 +136,7 @@ export function loadInitConfig(env: Env): InitConfig {
     listen,
     ...(values.POD_IP !== undefined ? { podIp: values.POD_IP } : {}),
     ...(values.CONTROLLER_CA_CERT !== undefined ? { controllerCaCertPath: values.CONTROLLER_CA_CERT } : {}),
-    warnings: values.VAULT_ADDR?.warnings ?? [],
+    insecureUnauthenticatedPush: ok.INSECURE_UNAUTHENTICATED_PUSH && values.CONTROLLER_CA_CERT === undefined,
+    warnings,
   };
 }

@@ -6,8 +6,14 @@
  * - Only `POST /` with an `application/json` body of at most MAX_PUSH_BODY_BYTES is a push. Wrong path 404, wrong
  *   method 405, wrong media type or invalid body 400, oversize 413. Every refusal is a PushRejection, is logged
  *   with its reason and the caller's address, and leaves the init waiting for the next push.
- * - One push is exchanged at a time: another arriving meanwhile gets 409 (retry shortly). After a push succeeded,
- *   later ones get 410: the pod already has its credentials.
+ * - Pushes are verified (their wrapping token looked up in Vault) side by side, up to MAX_PUSHES_VERIFYING at once;
+ *   only spending a wrapping token (unwrap, login, write) is one push at a time, through the ExchangeSlot. Why: with
+ *   a single slot for the whole exchange, a push naming a Vault that never answers (a stale or forged vaultAddr)
+ *   held it for its whole lookup and turned the genuine controller away with 409 meanwhile. Now the genuine push
+ *   is looked up beside it and takes the slot; the stalled lookup is bounded anyway (WRAPPING_LOOKUP_DEADLINE_MS,
+ *   vault-client.ts). A verified push that finds the slot taken gets 409 with its token unspent (retry shortly).
+ * - After a push succeeded, later ones get 410 (the pod already has its credentials), and lookups still under way
+ *   are called off and answered 410 as well, so none of them delays the init's exit.
  * - Success answers 200 with the PushConfirmation, whose body reports through `onDelivered` once the server has
  *   taken all of it, so the caller can stop the server and exit without cutting the answer off.
  */
@@ -23,13 +29,23 @@ import {
   parsePushRequest,
   REJECTION_STATUS,
 } from "../push/index.ts";
-import type { ExchangeOutcome } from "./exchange.ts";
+import type { ExchangeOutcome, ExchangeSlot } from "./exchange.ts";
 import { readBodyWithLimit } from "./read-body.ts";
 
 export type InitPhase = "waiting" | "exchanging" | "delivered";
 
+/**
+ * The controller sends one push per pod at a time, two or three around a leader change; far more at once is not
+ * the controller. Each one waiting on Vault costs a socket and a few KB, so this bounds what a flood can hold.
+ */
+export const MAX_PUSHES_VERIFYING = 8;
+
+const ALREADY_DELIVERED = "this pod already received its credentials";
+const SLOT_TAKEN = "another push is being exchanged right now; retry in a moment";
+
 export interface InitAppDeps {
-  exchange(push: PushRequest): Promise<ExchangeOutcome>;
+  /** Must call `slot.claim()` before spending the wrapping token, and deliver nothing unless it got the slot. */
+  exchange(push: PushRequest, slot: ExchangeSlot): Promise<ExchangeOutcome>;
   log: Logger;
   maxBodyBytes?: number;
   onRejected?(rejection: PushRejection): void;
@@ -44,6 +60,8 @@ export interface ConnectionEnv {
 export interface InitApp {
   app: Hono<{ Bindings: ConnectionEnv }>;
   phase(): InitPhase;
+  /** Pushes being looked up in Vault right now, not yet holding the slot. */
+  verifying(): number;
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -72,6 +90,8 @@ function trackedJson(value: unknown): { response: Response; sent: Promise<void> 
 export function createInitApp(deps: InitAppDeps): InitApp {
   const maxBodyBytes = deps.maxBodyBytes ?? MAX_PUSH_BODY_BYTES;
   let phase: InitPhase = "waiting";
+  let verifying = 0;
+  const calledOff = new AbortController();
   const currentPhase = (): InitPhase => phase;
   const app = new Hono<{ Bindings: ConnectionEnv }>();
 
@@ -86,11 +106,10 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     return Response.json(rejection, { status: REJECTION_STATUS[reason] });
   };
 
-  // The body is read and validated before the slot is taken, so a slow or bogus sender cannot hold it.
+  // The body is read and validated before the push counts as verifying, so a slow or bogus sender holds nothing.
   app.post(PUSH_PATH, async (c) => {
     const from = c.env?.remoteAddress;
-    if (phase === "delivered")
-      return reject(from, "already-delivered", "this pod already received its credentials");
+    if (phase === "delivered") return reject(from, "already-delivered", ALREADY_DELIVERED);
     const contentType = c.req.header("content-type") ?? "";
     if (!JSON_MEDIA_TYPE.test(contentType))
       return reject(
@@ -108,25 +127,50 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     }
     const parsed = parsePushRequest(decoded);
     if (!parsed.ok) return reject(from, "malformed", parsed.problems.join("; "));
-    // Re-read: another push may have moved the phase while this body was being read.
-    const phaseNow = currentPhase();
-    if (phaseNow === "delivered")
-      return reject(from, "already-delivered", "this pod already received its credentials");
-    if (phaseNow === "exchanging")
-      return reject(from, "busy", "another push is being exchanged right now; retry in a moment");
-    phase = "exchanging";
+    // Re-read: another push may have delivered while this body was being read.
+    if (currentPhase() === "delivered") return reject(from, "already-delivered", ALREADY_DELIVERED);
+    if (verifying >= MAX_PUSHES_VERIFYING)
+      return reject(
+        from,
+        "busy",
+        `${MAX_PUSHES_VERIFYING} pushes are being checked with Vault right now; retry in a moment`,
+      );
+    verifying += 1;
+    let claimed = false;
+    const slot: ExchangeSlot = {
+      cancelled: calledOff.signal,
+      claim: () => {
+        if (phase === "delivered") return { reason: "already-delivered", error: ALREADY_DELIVERED };
+        if (phase === "exchanging") return { reason: "busy", error: SLOT_TAKEN };
+        claimed = true;
+        verifying -= 1;
+        phase = "exchanging";
+        return undefined;
+      },
+    };
     let outcome: ExchangeOutcome;
     try {
       deps.log.info("push received; verifying it with Vault", {
         from: from ?? "unknown",
         vaultAddr: parsed.push.vaultAddr,
       });
-      outcome = await deps.exchange(parsed.push);
+      outcome = await deps.exchange(parsed.push, slot);
     } finally {
-      phase = "waiting";
+      if (claimed) phase = "waiting";
+      else verifying -= 1;
     }
-    if (!outcome.ok) return reject(from, outcome.refusal.reason, outcome.refusal.error);
+    if (!outcome.ok) {
+      // A lookup called off because another push delivered meanwhile: say that, not "Vault unavailable".
+      if (!claimed && currentPhase() === "delivered")
+        return reject(from, "already-delivered", ALREADY_DELIVERED);
+      return reject(from, outcome.refusal.reason, outcome.refusal.error);
+    }
+    if (!claimed) {
+      deps.log.error("an exchange reported success without holding the slot; refusing it");
+      return reject(from, "internal-error", "internal error while handling the push");
+    }
     phase = "delivered";
+    calledOff.abort();
     deps.log.info("credentials written", { paths: outcome.paths, ...outcome.confirmation });
     const { response, sent } = trackedJson(outcome.confirmation);
     deps.onDelivered?.(outcome.confirmation, sent);
@@ -146,5 +190,5 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     deps.log.error("push handler failed", { error });
     return reject(c.env?.remoteAddress, "internal-error", "internal error while handling the push");
   });
-  return { app, phase: currentPhase };
+  return { app, phase: currentPhase, verifying: () => verifying };
 }

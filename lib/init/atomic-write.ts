@@ -57,13 +57,26 @@ export async function probeWritableDirectory(directory: string): Promise<void> {
   await unlink(probe);
 }
 
-/** Writes the files in order, creating their directories (0700) if missing. */
+/**
+ * Writes the files in order, creating their directories (0700) if missing. All or nothing: when one fails, those
+ * this call already put in place are removed again, so a reader never finds ca.crt without the credential it
+ * belongs to (a file it replaced is gone too: it belonged to credentials this pod no longer holds).
+ */
 export async function writeFilesAtomically(
   files: CredentialFile[],
   mode = CREDENTIAL_FILE_MODE,
 ): Promise<void> {
-  for (const file of files) {
-    await mkdir(dirname(file.path), { recursive: true, mode: 0o700 });
-    await writeOne(file, mode);
+  const placed: string[] = [];
+  try {
+    for (const file of files) {
+      await mkdir(dirname(file.path), { recursive: true, mode: 0o700 });
+      await writeOne(file, mode);
+      placed.push(file.path);
+    }
+  } catch (error) {
+    for (const path of placed.reverse()) await unlink(path).catch(() => undefined);
+    for (const directory of new Set(placed.map((path) => dirname(path))))
+      await syncDirectory(directory).catch(() => undefined);
+    throw error;
   }
 }

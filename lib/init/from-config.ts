@@ -76,6 +76,7 @@ export async function initSettingsFromConfig(config: InitConfig): Promise<InitSe
     pinnedVaultAddr: config.vaultAddr,
     vaultCaPem,
     controllerCaPem,
+    allowUnauthenticatedPush: config.insecureUnauthenticatedPush,
     logLevel: config.logLevel,
     configWarnings: config.warnings,
   };

@@ -4,8 +4,11 @@
  *
  * Order on success: files written -> 200 answered -> answer body taken by the engine -> server stopped -> 0.
  * On timeout an exchange already under way is allowed to finish (its Vault calls have their own deadlines).
+ * Without a controller CA it does not start (a ConfigError naming CONTROLLER_CA_CERT) unless the settings say
+ * allowUnauthenticatedPush (INSECURE_UNAUTHENTICATED_PUSH=true), and then it warns on every start.
  */
 import { hostname as machineHostname } from "node:os";
+import { CONTROLLER_CA_MISSING, ConfigError } from "../config/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import { MAX_PUSH_BODY_BYTES, type PushRejection } from "../push/index.ts";
 import { formatHostPort, type RunningServer, serve } from "../runtime/index.ts";
@@ -49,6 +52,8 @@ function certificateIps(settings: InitSettings): string[] {
 }
 
 export async function runInit(settings: InitSettings, options: RunInitOptions): Promise<number> {
+  if (settings.controllerCaPem === undefined && settings.allowUnauthenticatedPush !== true)
+    throw new ConfigError([CONTROLLER_CA_MISSING], "init container configuration");
   const startedAt = performance.now();
   const now = options.now ?? (() => new Date());
   const log = options.log ?? createLogger(settings.logLevel, { component: "init" });
@@ -58,7 +63,8 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
 
   let refusedCount = 0;
   let lastRefusal: PushRejection | undefined;
-  let currentExchange: Promise<ExchangeOutcome> | undefined;
+  /** Exchanges under way (several may be looking their token up at once); at the timeout they may finish. */
+  const exchanges = new Set<Promise<ExchangeOutcome>>();
   /** Set once credentials are written; settles when the engine has taken the whole answer. */
   let answerSent: Promise<void> | undefined;
   let wake: () => void = () => {};
@@ -67,15 +73,22 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
   });
   const { app } = createInitApp({
     log,
-    exchange: (push) => {
-      currentExchange = exchangePush(push, {
-        settings,
-        pushAuthenticated,
-        openVault: options.openVault,
-        writeFiles: options.writeFiles ?? writeFilesAtomically,
-        now,
-      });
-      return currentExchange;
+    exchange: (push, slot) => {
+      const exchange = exchangePush(
+        push,
+        {
+          settings,
+          pushAuthenticated,
+          openVault: options.openVault,
+          writeFiles: options.writeFiles ?? writeFilesAtomically,
+          now,
+          log,
+        },
+        slot,
+      );
+      exchanges.add(exchange);
+      void exchange.finally(() => exchanges.delete(exchange));
+      return exchange;
     },
     onRejected: (rejection) => {
       refusedCount += 1;
@@ -124,7 +137,7 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
   if (answerSent === undefined) {
     // Timed out: accept no new push, but let an exchange already under way finish and answer.
     await server.stop(false);
-    if (currentExchange) await currentExchange;
+    await Promise.all(exchanges);
     await new Promise((resolve) => setTimeout(resolve, 0));
   }
   if (answerSent === undefined) {

@@ -22,8 +22,13 @@ export interface InitSettings {
   pinnedVaultAddr: string | undefined;
   /** VAULT_CACERT's contents; undefined means the system roots. */
   vaultCaPem: string | undefined;
-  /** CONTROLLER_CA_CERT's contents; undefined means the push is unauthenticated. */
+  /** CONTROLLER_CA_CERT's contents; undefined means the push is unauthenticated, which needs the flag below. */
   controllerCaPem: string | undefined;
+  /**
+   * INSECURE_UNAUTHENTICATED_PUSH=true: the operator chose to accept pushes from anyone. Without it (or a
+   * controllerCaPem) runInit refuses to start, so no caller can end up unauthenticated by leaving a field out.
+   */
+  allowUnauthenticatedPush?: boolean;
   logLevel: LogLevel;
   /** Valid but risky settings lib/config noticed (e.g. plain http to Vault), logged at start-up. */
   configWarnings?: string[];

@@ -1,5 +1,6 @@
 /**
- * Configurations that work but weaken the guarantees, said out loud at start-up so they are never silent.
+ * Configurations that work but weaken the guarantees, said out loud at every start-up so they are never silent
+ * (an unauthenticated push needs INSECURE_UNAUTHENTICATED_PUSH=true, and still warns each time).
  * Pure: returns the warnings for run.ts to log.
  */
 import type { InitSettings } from "./settings.ts";
@@ -8,7 +9,7 @@ export function startupWarnings(settings: InitSettings): string[] {
   const warnings: string[] = [...(settings.configWarnings ?? [])];
   if (settings.controllerCaPem === undefined) {
     warnings.push(
-      "CONTROLLER_CA_CERT is not set: the push is UNAUTHENTICATED, anyone who can reach this pod may push to it, and CAs sent in a push are ignored. Set CONTROLLER_CA_CERT to the controller's CA.",
+      "INSECURE_UNAUTHENTICATED_PUSH=true and CONTROLLER_CA_CERT is not set: the push is UNAUTHENTICATED, anyone who can reach this pod may push to it, and CAs sent in a push are ignored. Set CONTROLLER_CA_CERT to the controller's CA and remove INSECURE_UNAUTHENTICATED_PUSH.",
     );
     if (settings.pinnedVaultAddr === undefined)
       warnings.push(

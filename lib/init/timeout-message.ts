@@ -51,7 +51,7 @@ export function timeoutMessage(summary: WaitSummary): string {
     `  - A NetworkPolicy or firewall lets the controller reach this pod on TCP port ${port}.`,
     summary.pushAuthenticated
       ? "  - The controller's client certificate is issued by the CA in CONTROLLER_CA_CERT (otherwise its handshake is refused)."
-      : "  - CONTROLLER_CA_CERT is not set, so pushes were not authenticated; set it to the controller's CA.",
+      : "  - CONTROLLER_CA_CERT is not set (INSECURE_UNAUTHENTICATED_PUSH=true), so pushes were not authenticated; set it to the controller's CA.",
     "  - Vault is reachable from this pod and the wrapping TTL (WRAP_TTL) is long enough for the push to arrive.",
   ].join("\n");
 }

@@ -1,10 +1,12 @@
 /**
- * The three Vault calls an init container makes, behind a small interface so the exchange can be tested without
- * a Vault, plus the choice of which CAs verify Vault for a given push.
+ * The Vault calls an init container makes (lookup, unwrap, login, and revoke-self for a token it could not
+ * deliver), behind a small interface so the exchange can be tested without a Vault, plus the choice of which CAs
+ * verify Vault for a given push.
  *
  * Contract: implementations throw `VaultCallError`; `refused` is true when Vault answered with a 4xx (the
  * wrapping token is unknown, used up or expired; the secret_id was refused), false when Vault could not be reached
- * or failed. Error texts never contain a token or secret_id.
+ * or failed. Error texts never contain a token or secret_id. `lookupWrapping` gives up within
+ * WRAPPING_LOOKUP_DEADLINE_MS (vault-client.ts), or at once when `signal` aborts.
  */
 export interface WrappingInfo {
   creationPath: string;
@@ -25,9 +27,11 @@ export interface LoginResult {
 }
 
 export interface VaultAccess {
-  lookupWrapping(wrappingToken: string): Promise<WrappingInfo>;
+  lookupWrapping(wrappingToken: string, signal?: AbortSignal): Promise<WrappingInfo>;
   unwrapSecretId(wrappingToken: string): Promise<UnwrappedSecretId>;
   login(roleId: string, secretId: string): Promise<LoginResult>;
+  /** Revokes `clientToken` with itself (auth/token/revoke-self): no other permission is needed. */
+  revokeSelf(clientToken: string): Promise<void>;
   close(): void;
 }
 

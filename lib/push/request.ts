@@ -3,7 +3,8 @@
  * (`{"token","creationTime","ttl","vaultAddr","vaultCAs"}`; Go marshalled `vaultCAs []byte` as base64 or null).
  *
  * Contract: `parsePushRequest` accepts exactly what the original's controller sent and nothing weaker; every
- * problem names the field. The wrapping token itself never appears in an error text. Unknown fields are dropped,
+ * problem names the field. The wrapping token itself never appears in an error text. `vaultAddr` must be https://
+ * (the original also took http://, which let a forged push harvest the role_id in clear text). Unknown fields are dropped,
  * as Go's decoder did, so a newer controller can add fields without breaking older init containers.
  */
 import { Buffer } from "node:buffer";
@@ -43,7 +44,11 @@ export const PushRequestSchema = v.object({
   vaultAddr: v.pipe(
     v.string("vaultAddr must be a string URL"),
     v.url("vaultAddr must be a URL such as https://vault:8200"),
-    v.check((addr) => /^https?:$/.test(new URL(addr).protocol), "vaultAddr must use https:// (or http://)"),
+    // The init sends the role_id and secret_id to this address: never in clear text, whoever asks.
+    v.check(
+      (addr) => new URL(addr).protocol === "https:",
+      "vaultAddr must be an https:// URL: the init will not send the role_id and secret_id to Vault over plain http (set the controller's VAULT_ADDR to Vault's https:// address)",
+    ),
   ),
   vaultCAs: v.pipe(
     v.nullable(v.string("vaultCAs must be base64 text or null")),

@@ -23,6 +23,7 @@ import {
   readTokenRole,
   renewSelf,
   revokeAccessor,
+  revokeSelf,
   type TokenLookup,
   type TokenRenewal,
   type TokenRole,
@@ -49,6 +50,8 @@ export interface VaultClient {
   renewSelf(incrementSeconds?: number): Promise<TokenRenewal>;
   readTokenRole(name: string): Promise<TokenRole>;
   revokeAccessor(accessor: string): Promise<void>;
+  /** Revokes the client's own token (the init's, when it cannot deliver it). */
+  revokeSelf(): Promise<void>;
   createWrappedSecretId(
     role: string,
     request: SecretIdRequest,
@@ -80,6 +83,7 @@ export function createVaultClient(options: VaultClientOptions): VaultClient {
     renewSelf: (increment) => renewSelf(transport, increment),
     readTokenRole: (name) => readTokenRole(transport, name),
     revokeAccessor: (accessor) => revokeAccessor(transport, accessor),
+    revokeSelf: () => revokeSelf(transport),
     createWrappedSecretId: (role, request, wrapTtl) =>
       createWrappedSecretId(transport, role, request, wrapTtl),
     destroySecretIdByAccessor: (role, accessor) => destroySecretIdByAccessor(transport, role, accessor),

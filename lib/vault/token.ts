@@ -1,6 +1,7 @@
 /**
  * Token auth calls the controller makes about its own token: lookup-self, renew-self, reading the token role it
- * came from, and revoking a pod's token or secret_id by accessor.
+ * came from, and revoking a pod's token or secret_id by accessor; and revoke-self, with which the init gives up a
+ * token it could not deliver.
  * API: https://developer.hashicorp.com/vault/api-docs/auth/token
  *
  * Contract: results never include the token itself (lookup-self's `id` and renew-self's `client_token` are dropped).
@@ -152,6 +153,19 @@ export async function revokeAccessor(options: TransportOptions, accessor: string
     method: "POST",
     path: "auth/token/revoke-accessor",
     body: { accessor },
+    retryable: false,
+    decode: noContent,
+  });
+}
+
+/**
+ * Revokes the client's own token (and its children). Not retried, for revokeAccessor's reason: a retry after a lost
+ * answer would be refused (403, the token is gone) and report a success as a failure.
+ */
+export async function revokeSelf(options: TransportOptions): Promise<void> {
+  await call(options, {
+    method: "POST",
+    path: "auth/token/revoke-self",
     retryable: false,
     decode: noContent,
   });

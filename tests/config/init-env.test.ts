@@ -1,4 +1,5 @@
-// The init container's environment: defaults, each variable's failure, the RETRIEVE_TOKEN/UNWRAP_SECRET rule.
+// The init container's environment: defaults, each variable's failure, the RETRIEVE_TOKEN/UNWRAP_SECRET rule, and
+// secure by default (no CONTROLLER_CA_CERT without INSECURE_UNAUTHENTICATED_PUSH=true; VAULT_ADDR https only).
 import { describe, expect, test } from "bun:test";
 import { type ConfigError, formatConfigError, loadInitConfig } from "../../lib/config/index.ts";
 import { configErrorOf } from "./support.ts";
@@ -8,10 +9,13 @@ function problemsOf(env: Record<string, string | undefined>): ConfigError {
 }
 
 const ROLE_ID = "6f8a3e2c-role-id-is-a-secret-1b2c";
+const CA = "/etc/kv/controller-ca.crt";
+/** The smallest valid environment. */
+const BASE = { VAULT_ROLE_ID: ROLE_ID, CONTROLLER_CA_CERT: CA };
 
 describe("loadInitConfig", () => {
-  test("defaults: the original's token path, 5m timeout, all interfaces on 50000", () => {
-    expect(loadInitConfig({ VAULT_ROLE_ID: ROLE_ID })).toEqual({
+  test("defaults: the original's token path, 5m timeout, all interfaces on 50000, authenticated pushes", () => {
+    expect(loadInitConfig(BASE)).toEqual({
       roleId: ROLE_ID,
       tokenPath: "/var/run/secrets/boostport.com/vault-token",
       credentialsDir: "/var/run/secrets/boostport.com",
@@ -20,6 +24,8 @@ describe("loadInitConfig", () => {
       timeoutMs: 300_000,
       logLevel: "info",
       listen: { hostname: "::", port: 50000 },
+      controllerCaCertPath: CA,
+      insecureUnauthenticatedPush: false,
       warnings: [],
     });
   });
@@ -54,24 +60,29 @@ describe("loadInitConfig", () => {
       listen: { hostname: "127.1.0.5", port: 50000 },
       podIp: "127.1.0.5",
       controllerCaCertPath: "/etc/kv/controller-ca.crt",
+      insecureUnauthenticatedPush: false,
       warnings: [],
     });
   });
 
   test("CREDENTIALS_PATH defaults to the token's directory", () => {
-    expect(loadInitConfig({ VAULT_ROLE_ID: ROLE_ID, TOKEN_PATH: "/a/b/token" }).credentialsDir).toBe("/a/b");
+    expect(loadInitConfig({ ...BASE, TOKEN_PATH: "/a/b/token" }).credentialsDir).toBe("/a/b");
   });
 
   test("UNWRAP_SECRET=false needs RETRIEVE_TOKEN=false", () => {
-    const error = problemsOf({ VAULT_ROLE_ID: ROLE_ID, UNWRAP_SECRET: "no" });
+    const error = problemsOf({ ...BASE, UNWRAP_SECRET: "no" });
     expect(error.problems).toHaveLength(1);
     expect(error.problems[0]?.variable).toBe("UNWRAP_SECRET");
     expect(error.problems[0]?.fix).toContain("RETRIEVE_TOKEN=false");
   });
 
-  test("plain http Vault elsewhere than loopback warns", () => {
-    const config = loadInitConfig({ VAULT_ROLE_ID: ROLE_ID, VAULT_ADDR: "http://vault.example:8200" });
-    expect(config.warnings.join()).toContain("plain http");
+  test("VAULT_ADDR must be https://, even on loopback: the init sends the role_id and secret_id there", () => {
+    for (const addr of ["http://vault.example:8200", "http://127.0.0.1:8200"]) {
+      const found = problemsOf({ ...BASE, VAULT_ADDR: addr }).problems;
+      expect(found.map((p) => p.variable)).toEqual(["VAULT_ADDR"]);
+      expect(found[0]?.problem).toContain("plain http");
+      expect(found[0]?.fix).toContain("https://");
+    }
   });
 
   const failures: [string, Record<string, string>, RegExp][] = [
@@ -93,7 +104,7 @@ describe("loadInitConfig", () => {
   ];
   for (const [variable, env, expected] of failures)
     test(`${variable}: ${JSON.stringify(env).slice(0, 60)}`, () => {
-      const error = problemsOf({ VAULT_ROLE_ID: ROLE_ID, ...env });
+      const error = problemsOf({ ...BASE, ...env });
       const found = error.problems.filter((p) => p.variable === variable);
       expect(found).toHaveLength(1);
       expect(`${found[0]?.problem} ${found[0]?.fix}`).toMatch(expected);
@@ -111,8 +122,49 @@ describe("loadInitConfig", () => {
       "TIMEOUT",
       "LOG_LEVEL",
       "POD_IP",
+      "CONTROLLER_CA_CERT",
     ]);
     expect(formatConfigError(error)).not.toContain(ROLE_ID);
-    expect(formatConfigError(error)).toContain("invalid init container configuration (4 problems)");
+    expect(formatConfigError(error)).toContain("invalid init container configuration (5 problems)");
+  });
+});
+
+describe("the push is authenticated unless the operator opts out", () => {
+  test("without CONTROLLER_CA_CERT: a problem naming it, why, and both ways out", () => {
+    const found = problemsOf({ VAULT_ROLE_ID: ROLE_ID }).problems;
+    expect(found).toHaveLength(1);
+    expect(found[0]?.variable).toBe("CONTROLLER_CA_CERT");
+    expect(found[0]?.problem).toMatch(/^is not set, so pushes would be unauthenticated/);
+    expect(found[0]?.fix).toContain("set CONTROLLER_CA_CERT to the PEM file");
+    expect(found[0]?.fix).toContain("INSECURE_UNAUTHENTICATED_PUSH=true");
+  });
+
+  test("INSECURE_UNAUTHENTICATED_PUSH=true allows it, and says so in the config", () => {
+    const config = loadInitConfig({ VAULT_ROLE_ID: ROLE_ID, INSECURE_UNAUTHENTICATED_PUSH: "true" });
+    expect(config.insecureUnauthenticatedPush).toBe(true);
+    expect(config.controllerCaCertPath).toBeUndefined();
+  });
+
+  test("INSECURE_UNAUTHENTICATED_PUSH=false (the default) does not", () => {
+    const found = problemsOf({ VAULT_ROLE_ID: ROLE_ID, INSECURE_UNAUTHENTICATED_PUSH: "false" }).problems;
+    expect(found.map((p) => p.variable)).toEqual(["CONTROLLER_CA_CERT"]);
+  });
+
+  test("an unreadable INSECURE_UNAUTHENTICATED_PUSH is reported, and does not count as true", () => {
+    const found = problemsOf({ VAULT_ROLE_ID: ROLE_ID, INSECURE_UNAUTHENTICATED_PUSH: "sure" }).problems;
+    expect(found.map((p) => p.variable)).toEqual(["INSECURE_UNAUTHENTICATED_PUSH", "CONTROLLER_CA_CERT"]);
+  });
+
+  test("with CONTROLLER_CA_CERT set as well, the CA wins and a warning says the flag is ignored", () => {
+    const config = loadInitConfig({ ...BASE, INSECURE_UNAUTHENTICATED_PUSH: "true" });
+    expect(config.insecureUnauthenticatedPush).toBe(false);
+    expect(config.controllerCaCertPath).toBe(CA);
+    expect(config.warnings.join()).toContain("INSECURE_UNAUTHENTICATED_PUSH=true is ignored");
+  });
+
+  test("an invalid CONTROLLER_CA_CERT is reported once, not also as missing", () => {
+    const found = problemsOf({ VAULT_ROLE_ID: ROLE_ID, CONTROLLER_CA_CERT: "/etc/kv/" }).problems;
+    expect(found.map((p) => p.variable)).toEqual(["CONTROLLER_CA_CERT"]);
+    expect(found[0]?.problem).toContain("directory");
   });
 });

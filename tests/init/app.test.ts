@@ -1,8 +1,14 @@
 // createInitApp(): routing, body limits, validation and the one-push-at-a-time slot, driven with app.request().
 import { describe, expect, test } from "bun:test";
 import * as v from "valibot";
-import { createInitApp, type ExchangeOutcome } from "../../lib/init/index.ts";
+import {
+  createInitApp,
+  type ExchangeOutcome,
+  type ExchangeSlot,
+  MAX_PUSHES_VERIFYING,
+} from "../../lib/init/index.ts";
 import { type PushRejection, PushRejectionSchema, type PushRequest } from "../../lib/push/index.ts";
+import { waitFor } from "../support/wait.ts";
 import { quietLogger, samplePush } from "./fakes.ts";
 
 const SUCCESS: ExchangeOutcome = {
@@ -11,7 +17,31 @@ const SUCCESS: ExchangeOutcome = {
   paths: ["/creds/vault-token"],
 };
 
-function build(exchange: (push: PushRequest) => Promise<ExchangeOutcome> = async () => SUCCESS) {
+type Exchange = (push: PushRequest, slot: ExchangeSlot) => Promise<ExchangeOutcome>;
+
+/** As exchangePush does: verify (here `verify`), then claim the slot, then spend (here `spend`). */
+function exchangeWith(
+  verify: (slot: ExchangeSlot) => Promise<ExchangeOutcome | undefined> = async () => undefined,
+  spend: () => Promise<ExchangeOutcome> = async () => SUCCESS,
+): Exchange {
+  return async (_push, slot) => {
+    const refused = await verify(slot);
+    if (refused) return refused;
+    const busy = slot.claim();
+    if (busy) return { ok: false, refusal: busy };
+    return spend();
+  };
+}
+
+/** A lookup that never answers until it is called off. */
+const stalledLookup = (slot: ExchangeSlot) =>
+  new Promise<ExchangeOutcome>((resolve) =>
+    slot.cancelled.addEventListener("abort", () =>
+      resolve({ ok: false, refusal: { reason: "vault-unavailable", error: "the lookup was called off" } }),
+    ),
+  );
+
+function build(exchange: Exchange = exchangeWith()) {
   const rejected: PushRejection[] = [];
   const delivered: Promise<void>[] = [];
   const logs: string[] = [];
@@ -112,12 +142,14 @@ describe("bodies", () => {
 describe("the slot", () => {
   test("a refused exchange keeps waiting and a later valid push succeeds", async () => {
     let calls = 0;
-    const { post, init, delivered } = build(async () => {
-      calls += 1;
-      return calls === 1
-        ? { ok: false, refusal: { reason: "creation-path-mismatch", error: "wrong role" } }
-        : SUCCESS;
-    });
+    const { post, init, delivered } = build(
+      exchangeWith(async () => {
+        calls += 1;
+        return calls === 1
+          ? { ok: false, refusal: { reason: "creation-path-mismatch", error: "wrong role" } }
+          : undefined;
+      }),
+    );
     const first = await post(JSON.stringify(samplePush()));
     expect(first.status).toBe(403);
     expect(init.phase()).toBe("waiting");
@@ -136,12 +168,14 @@ describe("the slot", () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const { post, init } = build(async () => {
-      await gate;
-      return SUCCESS;
-    });
+    const { post, init } = build(
+      exchangeWith(undefined, async () => {
+        await gate;
+        return SUCCESS;
+      }),
+    );
     const first = post(JSON.stringify(samplePush()));
-    while (init.phase() !== "exchanging") await Bun.sleep(1);
+    await waitFor("the first push to hold the slot", () => init.phase() === "exchanging");
     const second = await post(JSON.stringify(samplePush()));
     expect(second.status).toBe(409);
     expect((await rejectionOf(second)).reason).toBe("busy");
@@ -149,11 +183,62 @@ describe("the slot", () => {
     expect((await first).status).toBe(200);
   });
 
+  test("a push stuck in its lookup holds no slot: a later one is verified beside it and delivers", async () => {
+    let calls = 0;
+    const { post, init } = build(
+      exchangeWith(async (slot) => {
+        calls += 1;
+        return calls === 1 ? stalledLookup(slot) : undefined;
+      }),
+    );
+    const stuck = post(JSON.stringify(samplePush()));
+    await waitFor("the first push to be verifying", () => init.verifying() === 1);
+    expect(init.phase()).toBe("waiting");
+    const genuine = await post(JSON.stringify(samplePush()));
+    expect(genuine.status).toBe(200);
+    expect(init.phase()).toBe("delivered");
+    // Called off by the delivery: answered 410 at once, not left hanging until its lookup deadline.
+    const late = await stuck;
+    expect(late.status).toBe(410);
+    expect((await rejectionOf(late)).reason).toBe("already-delivered");
+    expect(init.verifying()).toBe(0);
+  });
+
+  test(`at most ${MAX_PUSHES_VERIFYING} pushes are verified at once; the next gets 409 until one finishes`, async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<undefined>((resolve) => {
+      release = () => resolve(undefined);
+    });
+    const { post, init } = build(exchangeWith(() => gate));
+    const pending = Array.from({ length: MAX_PUSHES_VERIFYING }, () => post(JSON.stringify(samplePush())));
+    await waitFor("every push to be verifying", () => init.verifying() === MAX_PUSHES_VERIFYING);
+    const extra = await post(JSON.stringify(samplePush()));
+    expect(extra.status).toBe(409);
+    expect((await rejectionOf(extra)).error).toContain(`${MAX_PUSHES_VERIFYING} pushes are being checked`);
+    release();
+    const statuses = (await Promise.all(pending)).map((response) => response.status).sort();
+    // One takes the slot and delivers; those verified at the same moment find it taken (409) or the pod served (410).
+    expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+    for (const status of statuses) expect([200, 409, 410]).toContain(status);
+    expect(init.verifying()).toBe(0);
+  });
+
+  test("an exchange that reports success without claiming the slot is refused as an internal error", async () => {
+    const { post, init, logs } = build(async () => SUCCESS);
+    const response = await post(JSON.stringify(samplePush()));
+    expect(response.status).toBe(500);
+    expect((await rejectionOf(response)).reason).toBe("internal-error");
+    expect(init.phase()).toBe("waiting");
+    expect(logs.some((line) => line.includes("without holding the slot"))).toBe(true);
+  });
+
   test("5xx outcomes carry the reason and leave the slot free", async () => {
-    const { post, init, logs } = build(async () => ({
-      ok: false,
-      refusal: { reason: "login-failed", error: "AppRole login failed: invalid secret id" },
-    }));
+    const { post, init, logs } = build(
+      exchangeWith(undefined, async () => ({
+        ok: false,
+        refusal: { reason: "login-failed", error: "AppRole login failed: invalid secret id" },
+      })),
+    );
     const response = await post(JSON.stringify(samplePush()));
     expect(response.status).toBe(502);
     expect((await rejectionOf(response)).error).toContain("invalid secret id");

@@ -1,5 +1,6 @@
 // How the compiled init ends when it does not get credentials: the timeout explanation with exit 1, configuration
-// errors with exit 2 naming the variable, and the start-up warning of an unauthenticated push.
+// errors with exit 2 naming the variable, and the start-up warning of an unauthenticated push (opted into with
+// INSECURE_UNAUTHENTICATED_PUSH=true; e2e-secure-defaults.test.ts covers the refusal without it).
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -81,9 +82,10 @@ test("an unwritable token directory or an unreadable CA file is a configuration 
   expect(output).toContain("does not exist");
 });
 
-test("without CONTROLLER_CA_CERT it warns at start-up that the push is unauthenticated, and still works", async () => {
+test("with INSECURE_UNAUTHENTICATED_PUSH=true and no CONTROLLER_CA_CERT it warns that the push is unauthenticated, and still works", async () => {
   const pod = await startInit(h, "127.1.22.4", {
     CONTROLLER_CA_CERT: undefined,
+    INSECURE_UNAUTHENTICATED_PUSH: "true",
     VAULT_CACERT: h.vaultCaPath,
   });
   pods.push(pod);

@@ -3,7 +3,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { createHttpClient } from "../../lib/runtime/index.ts";
 import {
   type Harness,
   type InitPod,
@@ -39,20 +38,6 @@ function readJson(path: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
 }
 
-/** Calls Vault from `localAddress` with `token`, to prove what a written credential is worth. */
-async function vaultCall(path: string, init: RequestInit, localAddress = "127.0.0.1"): Promise<Response> {
-  const client = createHttpClient({
-    trust: { kind: "ca", caPem: h.vaultCaPem },
-    localAddress,
-    keepAlive: false,
-  });
-  try {
-    return await client.fetch(`${h.vaultAddr}/v1/${path}`, init);
-  } finally {
-    client.close();
-  }
-}
-
 describe("output modes", () => {
   test("token mode: the token file in the original's format, mode 0600, ca.crt beside it, exit 0", async () => {
     const pod = await launch("127.1.20.1");
@@ -83,7 +68,7 @@ describe("output modes", () => {
     expect(statSync(join(pod.credentialsDir, "ca.crt")).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(pod.credentialsDir, "ca.crt"), "utf8")).toBe(h.vaultCaPem);
     secrets.push(String(token.clientToken));
-    const self = await vaultCall("auth/token/lookup-self", {
+    const self = await h.vault("auth/token/lookup-self", {
       headers: { "X-Vault-Token": String(token.clientToken) },
     });
     expect(self.status).toBe(200);
@@ -107,7 +92,7 @@ describe("output modes", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     secrets.push(String(file.secretId));
     const body = JSON.stringify({ role_id: h.roleId, secret_id: file.secretId });
-    const login = await vaultCall("auth/approle/login", { method: "POST", body }, "127.1.20.2");
+    const login = await h.vault("auth/approle/login", { method: "POST", body }, "127.1.20.2");
     expect(`${login.status} ${await login.text()}`).toStartWith("200 ");
   });
 
@@ -123,7 +108,7 @@ describe("output modes", () => {
     const file = readJson(path);
     expect(file).toEqual({ roleId: h.roleId, wrappedSecretId: wrap.token, vaultAddr: h.vaultAddr, ttl: 60 });
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    const unwrap = await vaultCall("sys/wrapping/unwrap", {
+    const unwrap = await h.vault("sys/wrapping/unwrap", {
       method: "POST",
       headers: { "X-Vault-Token": wrap.token },
     });
@@ -144,15 +129,7 @@ describe("output modes", () => {
     for (const status of statuses) expect([200, 409, 410, "closed"]).toContain(status);
     expect(await pod.process.exited()).toBe(0);
     expect(readdirSync(pod.credentialsDir).sort()).toEqual(["ca.crt", "vault-token"]);
-    const stillValid = await Promise.all(
-      wraps.map(async (wrap) => {
-        const lookup = await vaultCall("sys/wrapping/lookup", {
-          method: "POST",
-          body: JSON.stringify({ token: wrap.token }),
-        });
-        return lookup.status === 200;
-      }),
-    );
+    const stillValid = await Promise.all(wraps.map((wrap) => h.wrappingTokenAlive(wrap.token)));
     expect(stillValid.filter(Boolean)).toHaveLength(1);
   });
 

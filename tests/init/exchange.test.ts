@@ -1,8 +1,22 @@
 // exchangePush(): the checks before unwrapping, the three output modes and the choice of Vault CAs, with a fake Vault.
 import { describe, expect, test } from "bun:test";
-import { type ExchangeContext, exchangePush, type InitSettings } from "../../lib/init/index.ts";
+import {
+  type ExchangeContext,
+  type ExchangeSlot,
+  exchangePush,
+  type InitSettings,
+} from "../../lib/init/index.ts";
 import { encodeVaultCAs } from "../../lib/push/index.ts";
-import { baseSettings, fakeVault, memoryFiles, NOW, samplePush, vaultDown, vaultRefusal } from "./fakes.ts";
+import {
+  baseSettings,
+  fakeVault,
+  memoryFiles,
+  NOW,
+  quietLogger,
+  samplePush,
+  vaultDown,
+  vaultRefusal,
+} from "./fakes.ts";
 
 const PEM_A = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
 const PEM_B = "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n";
@@ -10,14 +24,16 @@ const PEM_B = "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n";
 function setup(settings: Partial<InitSettings> = {}, pushAuthenticated = true) {
   const vault = fakeVault();
   const disk = memoryFiles();
+  const logs: string[] = [];
   const ctx: ExchangeContext = {
     settings: baseSettings(settings),
     pushAuthenticated,
     openVault: vault.open,
     writeFiles: disk.write,
     now: () => NOW,
+    log: quietLogger(logs),
   };
-  return { vault, disk, ctx };
+  return { vault, disk, ctx, logs };
 }
 
 describe("exchangePush modes", () => {
@@ -160,11 +176,95 @@ describe("exchangePush refusals leave no file", () => {
     expect(same.ok).toBe(true);
   });
 
-  test("a failed write is reported as write-failed", async () => {
-    const { ctx } = setup();
+  test("a failed write after login is write-failed, and the new token is revoked with itself", async () => {
+    const { ctx, vault, logs } = setup();
     ctx.writeFiles = () => Promise.reject(new Error("EACCES: permission denied"));
     const outcome = await exchangePush(samplePush(), ctx);
     expect(outcome.ok === false && outcome.refusal.reason).toBe("write-failed");
+    expect(outcome.ok === false && outcome.refusal.error).toContain(
+      "the new token (accessor token-accessor-1) was revoked",
+    );
+    expect(vault.calls).toEqual(["lookup", "unwrap", "login", "revoke-self"]);
+    expect(vault.revoked).toEqual(["client-token-1"]);
+    const line = logs.find((text) => text.includes("revoked the token"));
+    expect(line).toContain('"level":"warn"');
+    expect(line).toContain('"tokenAccessor":"token-accessor-1"');
+    expect(logs.join("\n")).not.toContain("client-token-1");
+    expect(vault.closed).toBe(1);
+  });
+
+  test("when revoking the unwritten token fails too, the refusal and an error log say it stays valid", async () => {
+    const { ctx, vault, logs } = setup();
+    ctx.writeFiles = () => Promise.reject(new Error("ENOSPC: no space left on device"));
+    vault.revoke = vaultDown("connect ECONNREFUSED");
+    const outcome = await exchangePush(samplePush(), ctx);
+    expect(outcome.ok === false && outcome.refusal.reason).toBe("write-failed");
+    expect(outcome.ok === false && outcome.refusal.error).toContain("failed too");
+    expect(outcome.ok === false && outcome.refusal.error).toContain("stays valid until its TTL ends");
+    expect(logs.some((text) => text.includes('"level":"error"') && text.includes("could not revoke"))).toBe(
+      true,
+    );
+    expect(logs.join("\n")).not.toContain("client-token-1");
+  });
+
+  test("a failed write without a login (RETRIEVE_TOKEN=false) has no token to revoke", async () => {
+    const { ctx, vault } = setup({ mode: "secret-id" });
+    ctx.writeFiles = () => Promise.reject(new Error("EACCES: permission denied"));
+    const outcome = await exchangePush(samplePush(), ctx);
+    expect(outcome.ok === false && outcome.refusal.reason).toBe("write-failed");
+    expect(vault.calls).toEqual(["lookup", "unwrap"]);
+  });
+});
+
+describe("the slot", () => {
+  test("a verified push that cannot claim the slot is refused with the slot's reason and spends nothing", async () => {
+    const { ctx, vault, disk } = setup();
+    const slot: ExchangeSlot = {
+      claim: () => ({ reason: "busy", error: "another push is being exchanged" }),
+      cancelled: new AbortController().signal,
+    };
+    const outcome = await exchangePush(samplePush(), ctx, slot);
+    expect(outcome).toEqual({
+      ok: false,
+      refusal: { reason: "busy", error: "another push is being exchanged" },
+    });
+    expect(vault.calls).toEqual(["lookup"]);
+    expect(disk.files).toEqual([]);
+    expect(vault.closed).toBe(1);
+  });
+
+  test("the slot is claimed only after the lookup checks passed, and the lookup can be called off by it", async () => {
+    const { ctx, vault } = setup();
+    const cancel = new AbortController();
+    let claims = 0;
+    vault.wrapping = {
+      creationPath: "auth/approle/role/admin/secret-id",
+      creationTime: NOW,
+      creationTtlSeconds: 60,
+    };
+    const slot: ExchangeSlot = {
+      claim: () => {
+        claims += 1;
+        return undefined;
+      },
+      cancelled: cancel.signal,
+    };
+    await exchangePush(samplePush(), ctx, slot);
+    expect(claims).toBe(0);
+    expect(vault.lookupSignals).toEqual([cancel.signal]);
+  });
+
+  test("a lookup that fails without an answer is vault-unavailable and says the lookup failed", async () => {
+    const { ctx, vault } = setup();
+    vault.wrapping = vaultDown(
+      "no answer from vault.test:8200 within the wrapping lookup's deadline (5000 ms)",
+    );
+    const outcome = await exchangePush(samplePush(), ctx);
+    expect(outcome.ok === false && outcome.refusal).toEqual({
+      reason: "vault-unavailable",
+      error:
+        "looking the wrapping token up failed: no answer from vault.test:8200 within the wrapping lookup's deadline (5000 ms)",
+    });
   });
 });
 

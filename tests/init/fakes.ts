@@ -57,6 +57,12 @@ export interface FakeVault {
   wrapping: WrappingInfo | Error;
   unwrapped: UnwrappedSecretId | Error;
   login: LoginResult | Error;
+  /** What revoke-self does: succeed (undefined) or fail. */
+  revoke: undefined | Error;
+  /** Tokens revoked with revoke-self. */
+  revoked: string[];
+  /** Aborted signals seen by lookupWrapping (a lookup that was called off). */
+  lookupSignals: (AbortSignal | undefined)[];
   closed: number;
 }
 
@@ -65,6 +71,9 @@ export function fakeVault(): FakeVault {
     targets: [],
     calls: [],
     closed: 0,
+    revoke: undefined,
+    revoked: [],
+    lookupSignals: [],
     wrapping: { creationPath: "auth/approle/role/app/secret-id", creationTime: NOW, creationTtlSeconds: 60 },
     unwrapped: { secretId: "secret-1", secretIdAccessor: "sid-accessor-1" },
     login: {
@@ -80,9 +89,16 @@ export function fakeVault(): FakeVault {
         return value instanceof Error ? Promise.reject(value) : Promise.resolve(value);
       };
       const access: VaultAccess = {
-        lookupWrapping: () => answer("lookup", state.wrapping),
+        lookupWrapping: (_token, signal) => {
+          state.lookupSignals.push(signal);
+          return answer("lookup", state.wrapping);
+        },
         unwrapSecretId: () => answer("unwrap", state.unwrapped),
         login: () => answer("login", state.login),
+        revokeSelf: async (token) => {
+          await answer("revoke-self", state.revoke ?? undefined);
+          state.revoked.push(token);
+        },
         close: () => {
           state.closed += 1;
         },

@@ -38,7 +38,15 @@ export interface Harness {
   binary: string;
   /** Every wrapping token minted so far, to check none reaches an output. */
   minted: string[];
+  /** Every token id Vault created (wrapping and login tokens), as it created them: for leak and revocation checks. */
+  issuedTokens: string[];
+  /** Successful AppRole logins of `role` so far. */
+  logins(role?: string): number;
   mint(role?: string, options?: { cidrList?: string[]; wrapTtl?: string }): Promise<WrapInfo>;
+  /** One call to the Vault stand-in over HTTPS (only the token `init` sends), leaving from `localAddress`. */
+  vault(path: string, init?: RequestInit, localAddress?: string): Promise<Response>;
+  /** Vault still knows this wrapping token: it was neither unwrapped nor expired. */
+  wrappingTokenAlive(token: string): Promise<boolean>;
   pushRequest(wrap: WrapInfo, overrides?: Partial<PushRequest>): PushRequest;
   stop(): Promise<void>;
 }
@@ -72,8 +80,26 @@ export async function startHarness(name: string): Promise<Harness> {
   writeFileSync(controllerCaPath, controllerCa.certPem);
   const binary = compiledBinary("init");
   const minted: string[] = [];
+  const issuedTokens: string[] = [];
+  const callVault = async (path: string, init: RequestInit = {}, localAddress?: string) => {
+    const client = createHttpClient({
+      trust: { kind: "ca", caPem: vault.caPem },
+      keepAlive: false,
+      ...(localAddress ? { localAddress } : {}),
+    });
+    try {
+      return await client.fetch(`${vault.addr}/v1/${path}`, init);
+    } finally {
+      client.close();
+    }
+  };
+  vault.stats.onSecretIssued((kind, value) => {
+    if (kind === "token") issuedTokens.push(value);
+  });
   return {
     minted,
+    issuedTokens,
+    logins: (role = ROLE) => vault.stats.logins(role),
     dir,
     vaultAddr: vault.addr,
     vaultCaPem: vault.caPem,
@@ -103,6 +129,11 @@ export async function startHarness(name: string): Promise<Harness> {
       const wrap = ((await response.json()) as { wrap_info: WrapInfo }).wrap_info;
       minted.push(wrap.token);
       return wrap;
+    },
+    vault: callVault,
+    async wrappingTokenAlive(token) {
+      const body = JSON.stringify({ token });
+      return (await callVault("sys/wrapping/lookup", { method: "POST", body })).status === 200;
     },
     pushRequest(wrap, overrides = {}) {
       return {

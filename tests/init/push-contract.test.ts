@@ -49,6 +49,24 @@ describe("parsePushRequest", () => {
     }
     expect(parsePushRequest("a string").ok).toBe(false);
   });
+
+  test("vaultAddr must be https://: a plain-http Vault (even on loopback) is refused, saying why", () => {
+    for (const vaultAddr of ["http://vault:8200", "http://127.0.0.66:8299", "HTTP://vault:8200"]) {
+      const parsed = parsePushRequest({
+        token: "s.abc",
+        creationTime: "2017-03-01T10:11:12Z",
+        ttl: 60,
+        vaultAddr,
+        vaultCAs: null,
+      });
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) {
+        expect(parsed.problems).toHaveLength(1);
+        expect(parsed.problems[0]).toStartWith("vaultAddr: vaultAddr must be an https:// URL");
+        expect(parsed.problems[0]).toContain("plain http");
+      }
+    }
+  });
 });
 
 describe("classifyPushAnswer", () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type ConfigError, isConfigError } from "../../lib/config/index.ts";
 import { type OpenVault, runInit } from "../../lib/init/index.ts";
 import { initCertificateCheck, pushUrl } from "../../lib/push/index.ts";
 import {
@@ -151,7 +152,24 @@ describe("runInit over TLS", () => {
     expect(await run.exit).toBe(0);
   });
 
-  test("without CONTROLLER_CA_CERT anyone may push, and the warning says so", async () => {
+  test("without a controller CA and without allowUnauthenticatedPush it does not start (ConfigError)", async () => {
+    const credentialsDir = mkdtempSync(join(dir, "creds-"));
+    let listened = false;
+    const error = await runInit(
+      baseSettings({
+        podIp: "127.1.7.8",
+        listen: { hostname: "127.1.7.8", port: 0 },
+        credentialsDir,
+        tokenPath: join(credentialsDir, "t"),
+      }),
+      { openVault: freshFakeVault().open, log: quietLogger(), onListening: () => (listened = true) },
+    ).catch((e: unknown) => e);
+    expect(isConfigError(error)).toBe(true);
+    expect((error as ConfigError).problems.map((p) => p.variable)).toEqual(["CONTROLLER_CA_CERT"]);
+    expect(listened).toBe(false);
+  });
+
+  test("without CONTROLLER_CA_CERT but with allowUnauthenticatedPush anyone may push, and the warning says so", async () => {
     const lines: string[] = [];
     const credentialsDir = mkdtempSync(join(dir, "creds-"));
     let listening: (server: RunningServer) => void = () => {};
@@ -164,15 +182,21 @@ describe("runInit over TLS", () => {
         listen: { hostname: "127.1.7.4", port: 0 },
         credentialsDir,
         tokenPath: join(credentialsDir, "t"),
+        allowUnauthenticatedPush: true,
       }),
       { openVault: freshFakeVault().open, log: quietLogger(lines), onListening: listening },
     );
     const { port } = await server;
     expect((await pushOnce("127.1.7.4", port, {})).status).toBe(200);
     expect(await exit).toBe(0);
-    expect(lines.some((line) => line.includes('"level":"warn"') && line.includes("UNAUTHENTICATED"))).toBe(
-      true,
-    );
+    expect(
+      lines.some(
+        (line) =>
+          line.includes('"level":"warn"') &&
+          line.includes("UNAUTHENTICATED") &&
+          line.includes("INSECURE_UNAUTHENTICATED_PUSH=true"),
+      ),
+    ).toBe(true);
   });
 
   test("times out with exit 1 and an explanation naming the refusals and what to check", async () => {

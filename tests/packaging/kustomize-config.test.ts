@@ -117,7 +117,8 @@ test("the required variables are known to lib/config (guards the checks below)",
   expect(requiredNames(loadControllerConfig)).toEqual(
     expect.arrayContaining(["VAULT_TOKEN", "VAULT_ADDR", "POD_IP", "POD_NAME", "CLUSTER_KEY"]),
   );
-  expect(requiredNames(loadInitConfig)).toEqual(["VAULT_ROLE_ID"]);
+  // CONTROLLER_CA_CERT is required unless INSECURE_UNAUTHENTICATED_PUSH=true: a manifest must set it.
+  expect(requiredNames(loadInitConfig)).toEqual(["VAULT_ROLE_ID", "CONTROLLER_CA_CERT"]);
   expect([
     CONTROLLER_DEFAULTS.raftPort,
     CONTROLLER_DEFAULTS.gossipPort,

@@ -204,3 +204,19 @@ describe("api-docs/auth/token: expiry, revocation and use limits", () => {
     expect((await h.call("GET", "auth/token/lookup-self", { token: "" })).json).toEqual(PERMISSION_DENIED);
   });
 });
+
+// What an init container does with a login token it could not write to disk.
+describe("api-docs/auth/token#revoke-a-token-self", () => {
+  test("a token holding only the default policy revokes itself: 204 with no body, then it is gone", async () => {
+    const { token, answer } = await create({ ttl: "1h", policies: ["default"] });
+    expect(at(answer.json, "auth.policies")).toEqual(["default"]);
+    const revoked = await h.call("POST", "auth/token/revoke-self", { token });
+    expect(revoked.status).toBe(204);
+    expect(revoked.text).toBe("");
+    const after = await h.call("GET", "auth/token/lookup-self", { token });
+    expect(after.status).toBe(403);
+    expect(String(at(after.json, "errors"))).toContain("invalid token");
+    // A second try is refused like any unknown token, which is why lib/vault never retries revoke-self.
+    expect((await h.call("POST", "auth/token/revoke-self", { token })).status).toBe(403);
+  });
+});

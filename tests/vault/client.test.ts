@@ -109,6 +109,15 @@ describe("token calls", () => {
     await client.revokeAccessor("fd6c9a00-d2dc-3b11-0be5-af7ae0e1d374");
     expect(JSON.parse(only(vault).body)).toEqual({ accessor: "fd6c9a00-d2dc-3b11-0be5-af7ae0e1d374" });
   });
+
+  test("revokeSelf: POST auth/token/revoke-self with the client's own token, 204 expected", async () => {
+    const { vault, client } = setup();
+    vault.on("POST /v1/auth/token/revoke-self", new Response(null, { status: 204 }));
+    await client.withToken(CLIENT_TOKEN).revokeSelf();
+    const request = only(vault);
+    expect(request.headers["x-vault-token"]).toBe(CLIENT_TOKEN);
+    expect(request.body).toBe("");
+  });
 });
 
 describe("AppRole and wrapping", () => {

@@ -11,7 +11,7 @@ const SECRETS = [TOKEN, WRAPPING_TOKEN, SECRET_ID, ROLE_ID, CLIENT_TOKEN];
 const TOKENS_ECHO = `token ${TOKEN} wrapping ${WRAPPING_TOKEN} client ${CLIENT_TOKEN}`;
 const ECHO = `${TOKENS_ECHO} secret ${SECRET_ID} role ${ROLE_ID}`;
 /** Calls whose answer is not inspected (204 expected): any 2xx is success, so there is no error to check. */
-const ANSWER_IGNORED = new Set(["revokeAccessor", "destroySecretIdByAccessor"]);
+const ANSWER_IGNORED = new Set(["revokeAccessor", "revokeSelf", "destroySecretIdByAccessor"]);
 /** Lenient schemas (every field optional) accept the malformed document. */
 const LENIENT = new Set(["readTokenRole"]);
 
@@ -20,6 +20,7 @@ const calls: [string, (c: VaultClient) => Promise<unknown>][] = [
   ["renewSelf", (c) => c.renewSelf(60)],
   ["readTokenRole", (c) => c.readTokenRole("kubernetes-vault")],
   ["revokeAccessor", (c) => c.revokeAccessor("accessor")],
+  ["revokeSelf", (c) => c.withToken(CLIENT_TOKEN).revokeSelf()],
   [
     "createWrappedSecretId",
     (c) =>
