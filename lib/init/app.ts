@@ -140,6 +140,7 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     const slot: ExchangeSlot = {
       cancelled: calledOff.signal,
       claim: () => {
+        if (claimed) return undefined;
         if (phase === "delivered") return { reason: "already-delivered", error: ALREADY_DELIVERED };
         if (phase === "exchanging") return { reason: "busy", error: SLOT_TAKEN };
         claimed = true;
