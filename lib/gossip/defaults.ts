@@ -54,9 +54,54 @@ export const SEAL_OVERHEAD_BYTES = 37;
 /** Plaintext bytes the core may put in one datagram. */
 export const MAX_PAYLOAD_BYTES = MAX_PACKET_BYTES - SEAL_OVERHEAD_BYTES;
 
-/** Push-pull frames carry the full state; 1 MiB is thousands of members, and bounds what a peer can make
- * us buffer. */
-export const MAX_RELIABLE_FRAME_BYTES = 1_048_576;
+/** The largest push-pull frame (sealed bytes, after the 4-byte length) we send or accept: 64 KiB. A push-pull
+ * carries one record per known member (dead ones too, until reaped). A realistic record, an IPv6 pod with a
+ * StatefulSet name and `{raft, member}` meta, seals to about 230 bytes; the worst the schemas allow (253-byte
+ * name, MAX_META_BYTES of meta) is about 900. The cluster is 3-7 replicas, and a rollout under new names
+ * doubles that for DEAD_REAP_TIMEOUT_MS: 14 members seal to 3.2 KB (measured in tests/gossip/bounds.test.ts,
+ * with 64 members at 17 KB). 64 KiB holds about 280 realistic members or 70 worst-case ones, far past any
+ * cluster we plan for, while each frame a stranger makes us buffer costs at most this. (It was 1 MiB, and 400
+ * slow streams pinned 518-664 MB.) */
+export const MAX_RELIABLE_FRAME_BYTES = 65_536;
+
+/** Inbound push-pull streams served at once; one more is destroyed on accept and counted (streamLimit). A member
+ * opens one stream per push-pull round (one peer every PUSH_PULL_INTERVAL_MS) and one per reply, so a 7-member
+ * cluster has a few in flight and even a rollout's join storm (each new member to every seed) stays under
+ * 2 × 7 = 14. 32 is twice that, and bounds what unauthenticated streams can make us buffer at
+ * 32 × MAX_RELIABLE_FRAME_BYTES = 2 MiB. */
+export const MAX_INBOUND_STREAMS = 32;
+
+/** Inbound streams one source IP may hold at once (streamLimitHost beyond). A peer has at most its own push-pull
+ * and its reply to ours in flight (2); 4 leaves room for a retry. TCP sources cannot be spoofed without the
+ * handshake, so one attacking pod holds at most 4 of the MAX_INBOUND_STREAMS slots. */
+export const MAX_INBOUND_STREAMS_PER_HOST = 4;
+
+/** A push-pull stream, either way, must be done this long after it opened, however steadily bytes trickle in:
+ * an absolute deadline, not an idle timeout that a byte every 3 s resets (issue 12). A 64 KiB frame takes
+ * milliseconds on a LAN; 5 s covers a peer stalled by a GC pause or a busy 2-core node, and caps how long an
+ * unauthenticated stream holds one of the MAX_INBOUND_STREAMS slots. Expiry is counted (frameDeadline). */
+export const RELIABLE_DEADLINE_MS = 5_000;
+
+/** Datagrams from strangers (any source that is not a live member's gossip address) awaiting their AES-GCM open;
+ * more are dropped on arrival and counted (overloaded). WebCrypto's decrypt is asynchronous, so without a bound
+ * every datagram read faster than it is opened queues its bytes, their copies, a crypto job and a chain of
+ * promises: about 4.5 KB each (100,000 garbage datagrams delivered in one burst took a host from 37 to 478 MB),
+ * which is how a flood grew the controller from 77 MB to 390-567 MB in 8 s. Strangers only ever send a joiner's
+ * first packets (a few per second), so 64 is generous, and pins about 64 × 4.5 KB ≈ 300 KB. */
+export const MAX_PENDING_STRANGER_OPENS = 64;
+
+/** Datagrams from live members' gossip addresses awaiting their open, counted apart from strangers so a flood
+ * cannot crowd out the probes and acks that keep us a member. A member sends about 20 packets/s (probes, acks,
+ * gossip every GOSSIP_INTERVAL_MS), so after a 1 s event-loop stall a 7-member cluster's backlog, read at once,
+ * is about 140; 256 covers that and pins about 1.2 MB. (Spoofing a member's address and port reaches this bound,
+ * never past it.) */
+export const MAX_PENDING_MEMBER_OPENS = 256;
+
+/** Push-pull frames awaiting their open. A stream's slot (MAX_INBOUND_STREAMS) is freed once its frame is
+ * delivered, so without this, complete garbage frames could queue opens as datagrams do; each may be
+ * MAX_RELIABLE_FRAME_BYTES, so 8 pin about 8 × 3 copies × 64 KiB ≈ 1.5 MB. A cluster has a handful of
+ * push-pulls in flight at most (see MAX_INBOUND_STREAMS). */
+export const MAX_PENDING_FRAME_OPENS = 8;
 
 /** memberlist's MetaMaxSize: metadata is for small facts such as the Raft RPC address. */
 export const MAX_META_BYTES = 512;
@@ -71,7 +116,3 @@ export const REPLAY_CACHE_MAX = 100_000;
 
 /** How often the host ticks the core; timers in the core are accurate to this. */
 export const HOST_TICK_MS = 20;
-
-/** A push-pull frame to a live peer on a LAN completes in milliseconds; 5 s covers a stalled peer without
- * piling up sockets to a dead one. */
-export const RELIABLE_TIMEOUT_MS = 5_000;

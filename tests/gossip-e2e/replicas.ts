@@ -17,6 +17,8 @@ export interface GossipReplica {
   readonly name: string;
   ip(): string;
   running(): boolean;
+  /** The pid of the current run, or undefined before the first start (for /proc/<pid>/status). */
+  pid(): number | undefined;
   /** Parsed JSON log lines of every run so far. */
   lines(): LogLine[];
   metrics(): Promise<string>;
@@ -49,6 +51,7 @@ export function createReplica(sandbox: Sandbox, dir: string, index: number): Gos
     name,
     ip: () => ip,
     running,
+    pid: () => last()?.pid,
     lines: () => runs.flatMap((run) => parseLines(run.output())),
     metrics,
     isReady: async () => {

@@ -4,7 +4,7 @@
  * something.
  */
 import { afterEach, expect, test } from "bun:test";
-import type { Address, Transport, TransportListener } from "../../lib/gossip/index.ts";
+import { type Address, defaults, type Transport, type TransportListener } from "../../lib/gossip/index.ts";
 import { waitFor } from "../support/wait.ts";
 
 export interface Received {
@@ -54,14 +54,22 @@ export function transportSuite(name: string, open: () => Promise<Transport>): vo
     expect(inbox.received.map((r) => r.bytes.length)).toEqual([1]);
   });
 
-  test(`${name}: a reliable frame far larger than a datagram arrives whole`, async () => {
+  test(`${name}: a reliable frame of the largest allowed size, far larger than a datagram, arrives whole`, async () => {
     const [a, b] = [await openOne(), await openOne()];
     const inbox = collect(b);
-    const big = new Uint8Array(200_000).map((_, i) => i % 251);
+    const big = new Uint8Array(defaults.MAX_RELIABLE_FRAME_BYTES).map((_, i) => i % 251);
     await a.sendReliable(b.address, big);
     const got = await waitFor("frame", () => inbox.received[0]);
     expect(got.reliable).toBe(true);
     expect(got.bytes).toEqual(big);
+  });
+
+  test(`${name}: a reliable frame over the limit is refused by the sender`, async () => {
+    const [a, b] = [await openOne(), await openOne()];
+    const inbox = collect(b);
+    const tooBig = new Uint8Array(defaults.MAX_RELIABLE_FRAME_BYTES + 1);
+    await expect(a.sendReliable(b.address, tooBig)).rejects.toThrow();
+    expect(inbox.received).toEqual([]);
   });
 
   test(`${name}: a reliable send to a closed peer rejects; a packet to it does not throw`, async () => {

@@ -3,20 +3,23 @@
  * the keyring and the transport, and does exactly this:
  *  - every HOST_TICK_MS: core.tick(monotonic now), then send its Output (a late tick after a process pause
  *    judges nothing until the inbox is read; see Swim.tick);
- *  - for each delivery: open the envelope (drop + count if truncated / unauthenticated), check the replay
- *    window (drop + count if stale / replayed), decode (drop + count if malformed), core.handle each message;
+ *  - for each delivery: take a place in its lane of pending opens (drop + count as overloaded if it is full:
+ *    a flood must not queue crypto work without end, see ./pending.ts), open the envelope (drop + count if
+ *    truncated / unauthenticated), check the replay window (drop + count if stale / replayed), decode (drop +
+ *    count if malformed), core.handle each message;
  *  - for each Output: seal and send packets (best effort) and push-pulls (reliable; failures counted), then
  *    publish member events to subscribers.
  * Nothing here throws into the event loop: every failure is counted, logged at debug, and dropped.
  */
 import type { LogFields, Logger } from "../../log/index.ts";
-import type { Address } from "../address.ts";
+import { type Address, addressKey } from "../address.ts";
 import { type MemberEvent, type MemberView, type Output, Swim, type SwimTiming } from "../core/index.ts";
 import type { RandomSource } from "../core/types.ts";
 import { HOST_TICK_MS } from "../defaults.ts";
 import { type Keyring, openEnvelope, ReplayWindow, sealEnvelope } from "../security/index.ts";
 import type { Transport } from "../transport/types.ts";
 import { decodePacket, encodeMessage, encodePacket, type Meta } from "../wire/index.ts";
+import { type OpenLane, PendingOpens } from "./pending.ts";
 import { countDrop, emptyStats, type GossipStats } from "./stats.ts";
 
 /** The default label: one cluster of controllers. Include namespace/service to keep two clusters apart. */
@@ -45,6 +48,8 @@ export interface GossipNodeOptions {
   /** Monotonic clock for the core's timers. Defaults to performance.now. */
   readonly monotonicClock?: () => number;
   readonly tickMs?: number;
+  /** Bounds on deliveries awaiting their open, per lane; defaults from ../defaults.ts (tests shrink them). */
+  readonly pendingLimits?: Partial<Record<OpenLane, number>>;
   /** Drops and send failures are logged at debug (they are counted in stats() either way). */
   readonly logger?: Pick<Logger, "debug">;
 }
@@ -101,6 +106,18 @@ export function startGossipNode(options: GossipNodeOptions): GossipNode {
   const stats = emptyStats();
   const replay = new ReplayWindow();
   const listeners = new Set<(event: MemberEvent) => void>();
+  const pending = new PendingOpens(options.pendingLimits);
+  // Gossip addresses of live peers: their datagrams have their own lane of pending opens. Rebuilt whenever the
+  // core reports a member event (joined, left, failed, reaped, updated address), the only times it changes.
+  let memberAddresses = new Set<string>();
+  const refreshMemberAddresses = () => {
+    memberAddresses = new Set(
+      core
+        .members()
+        .filter((m) => m.name !== options.name && (m.status === "alive" || m.status === "suspect"))
+        .map((m) => addressKey(m.address)),
+    );
+  };
   let running = true;
 
   const send = async (bytes: Uint8Array, to: Address, reliable: boolean) => {
@@ -125,6 +142,7 @@ export function startGossipNode(options: GossipNodeOptions): GossipNode {
         debug("gossip: send failed", { to: outgoing.to, reliable, error });
       });
     }
+    if (output.events.length > 0) refreshMemberAddresses();
     for (const event of output.events) {
       for (const listener of listeners) {
         try {
@@ -137,8 +155,6 @@ export function startGossipNode(options: GossipNodeOptions): GossipNode {
   };
 
   const receive = async (from: Address, bytes: Uint8Array) => {
-    stats.packetsReceived++;
-    stats.bytesReceived += bytes.length;
     const opened = await openEnvelope(keyring, label, bytes);
     if (!opened.ok) return countDrop(stats, opened.reason);
     const verdict = replay.check(opened.timestampMs, opened.nonce, wall());
@@ -153,11 +169,18 @@ export function startGossipNode(options: GossipNodeOptions): GossipNode {
   };
 
   transport.listen({
-    deliver: (from, bytes) => {
-      receive(from, bytes).catch((error: unknown) => {
-        countDrop(stats, "malformed");
-        debug("gossip: receive failed", { from, error });
-      });
+    deliver: (from, bytes, reliable) => {
+      stats.packetsReceived++;
+      stats.bytesReceived += bytes.length;
+      // Decided before any work: a full lane costs a flood one comparison per datagram.
+      const lane = reliable ? "frame" : memberAddresses.has(addressKey(from)) ? "member" : "stranger";
+      if (!pending.tryAcquire(lane)) return countDrop(stats, "overloaded");
+      receive(from, bytes)
+        .catch((error: unknown) => {
+          countDrop(stats, "malformed");
+          debug("gossip: receive failed", { from, error });
+        })
+        .finally(() => pending.release(lane));
     },
     drop: (reason) => countDrop(stats, reason),
   });

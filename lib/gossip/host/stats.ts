@@ -1,6 +1,8 @@
 /**
  * Counters of what the host sent, received and dropped, exposed for metrics. Drops are by reason so an
- * operator can tell a rogue or misconfigured peer (unauthenticated) from a replay attempt or a bug (malformed).
+ * operator can tell a rogue or misconfigured peer (unauthenticated) from a replay attempt or a bug (malformed), or
+ * from a flood the bounds of issue 12 shed (overloaded, streamLimit, streamLimitHost, frameDeadline). The list
+ * is append-only: each entry is a `reason` label of gossip_packets_dropped_total.
  */
 export const DROP_REASONS = [
   "truncated",
@@ -14,6 +16,13 @@ export const DROP_REASONS = [
   "truncatedFrame",
   "streamError",
   "socketError",
+  /** A datagram or frame arrived while its lane of pending AES-GCM opens was full (./pending.ts). */
+  "overloaded",
+  /** An inbound stream past MAX_INBOUND_STREAMS, or past MAX_INBOUND_STREAMS_PER_HOST from one IP. */
+  "streamLimit",
+  "streamLimitHost",
+  /** An inbound stream whose frame was not complete RELIABLE_DEADLINE_MS after the accept. */
+  "frameDeadline",
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

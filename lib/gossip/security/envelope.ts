@@ -62,7 +62,8 @@ export async function openEnvelope(keyring: Keyring, label: string, bytes: Uint8
   if (bytes.length < MIN_ENVELOPE_BYTES) return { ok: false, reason: "truncated" };
   if (bytes[0] !== ENVELOPE_VERSION) return { ok: false, reason: "unknownVersion" };
   const nonce = bytes.slice(1, 1 + NONCE_BYTES);
-  const sealed = bytes.slice(1 + NONCE_BYTES);
+  // A view, not a copy: decrypt copies its input anyway, and a flood of garbage should allocate as little as can be.
+  const sealed = bytes.subarray(1 + NONCE_BYTES);
   const aad = additionalData(ENVELOPE_VERSION, label);
   for (const key of keyring.keys) {
     let plaintext: Uint8Array;
