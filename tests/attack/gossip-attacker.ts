@@ -22,7 +22,7 @@ const MAX_CONNECTIONS = 1_000;
 const MAX_CONNECTS = 100_000;
 const MAX_PACKETS = 20_000_000;
 const TRICKLE_MS = 3_000;
-const RECONNECT_DELAY_MS = 200;
+const RECONNECT_DELAY_MS = 500;
 const CHUNK_BYTES = 64 * 1024;
 const UDP_PACKET_BYTES = 1_232;
 /** Datagrams handed to the socket before yielding to the event loop, so send callbacks (and memory) drain. */
@@ -96,7 +96,7 @@ async function tcpAttack(argv: string[]): Promise<Record<string, number>> {
       if (Date.now() >= until) return;
       stats.closedByTarget++;
       // Back off a little so a refused connection is not retried in a tight loop (which would starve the
-      // machine's two cores, not test memory): 400 slots still reconnect about 2,000 times a second.
+      // machine's two cores, not test memory): 400 slots still reconnect about 800 times a second.
       setTimeout(() => openOne(slot), RECONNECT_DELAY_MS);
     });
   };
