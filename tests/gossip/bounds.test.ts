@@ -1,16 +1,18 @@
 /**
  * The bounds of issue 12 ("no unauthenticated memory exhaustion") below the transport: the stream gate (in all and
  * per source IP), the lanes of pending AES-GCM opens, the frame reader's size refusals, the frame limit against a
- * realistic full state, and the host counting what its full lanes shed as `overloaded` while members' datagrams
- * keep their own lane.
+ * realistic full state, each refusal's own drop reason, and the host counting what its full lanes shed as
+ * `overloaded` while members' datagrams keep their own lane.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import {
   type Address,
+  countDrop,
   createKeyring,
   createMemoryNetwork,
   DEFAULT_LABEL,
   defaults,
+  emptyStats,
   encodeMessage,
   FrameReader,
   type GossipNode,
@@ -88,6 +90,16 @@ const header = (length: number) => {
   new DataView(bytes.buffer).setUint32(0, length);
   return bytes;
 };
+
+describe("drop counting", () => {
+  test("each bound's refusal has its own reason (a gossip_packets_dropped_total label), not 'malformed'", () => {
+    const stats = emptyStats();
+    const reasons = ["overloaded", "streamLimit", "streamLimitHost", "frameDeadline"] as const;
+    for (const reason of reasons) countDrop(stats, reason);
+    for (const reason of reasons) expect(stats.dropped[reason]).toBe(1);
+    expect(stats.dropped.malformed).toBe(0);
+  });
+});
 
 describe("frame reader", () => {
   test("a declared length over the limit is refused on the header, before any body is buffered", () => {
