@@ -2,6 +2,7 @@
  * The one module in lib/ that touches `Bun.*`. It reaches Bun through globalThis with a minimal local type so that
  * `deno check` and tsc without bun types both pass, and so other runtimes simply get `undefined`.
  */
+import { resolveLimits } from "./limits.ts";
 import type { Engine, EngineServer, ServeOptions } from "./serve.ts";
 
 interface BunServer {
@@ -15,6 +16,8 @@ interface BunServeOptions {
   port: number;
   reusePort: boolean;
   maxRequestBodySize: number;
+  /** Seconds; Bun's default is 10, written out so both engines take it from limits.ts. */
+  idleTimeout: number;
   tls?: { cert: string; key: string; ca?: string; requestCert?: boolean; rejectUnauthorized?: boolean };
   fetch(request: Request, server: BunServer): Response | Promise<Response>;
   error?(error: Error): Response;
@@ -26,6 +29,9 @@ interface BunGlobal {
   shrink?(): void;
   version: string;
 }
+
+/** Bun.serve refuses an idleTimeout above 255 s. */
+const BUN_MAX_IDLE_TIMEOUT_S = 255;
 
 export interface BunRuntime {
   serve: Engine;
@@ -55,6 +61,12 @@ export function bunRuntime(): BunRuntime | undefined {
         port: options.port,
         reusePort,
         maxRequestBodySize: options.maxRequestBodyBytes ?? Number.MAX_SAFE_INTEGER,
+        // Bun.serve's other limits are its own: headers at most 16 KiB (per process, --max-http-header-size), the
+        // idle timeout also covering a connection stuck in its headers, and no connection cap (it has no setting).
+        idleTimeout: Math.min(
+          BUN_MAX_IDLE_TIMEOUT_S,
+          Math.ceil(resolveLimits(options.limits).idleTimeoutMs / 1000),
+        ),
         tls: tls && {
           cert: tls.certPem,
           key: tls.keyPem,

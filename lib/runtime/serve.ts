@@ -9,8 +9,11 @@
  * - `rotateTls()` swaps the certificate without dropping the port: neither engine can reload a TLS context in place,
  *   so under Bun a second listener is bound with SO_REUSEPORT and the old one is drained; the node engine uses
  *   setSecureContext where the runtime has it, else re-listens on the same port (a gap of milliseconds).
+ * - Both engines hold the limits of limits.ts (header size, timeouts, body size answered 413); the node engine also
+ *   caps connections, which Bun.serve has no setting for.
  */
 import { bunRuntime } from "./bun.ts";
+import { DEFAULT_MAX_BODY_BYTES, type ServerLimits } from "./limits.ts";
 import { serveWithNode } from "./node-server.ts";
 
 export interface ServerTls {
@@ -34,8 +37,10 @@ export interface ServeOptions {
   port: number;
   tls?: ServerTls;
   fetch: FetchHandler;
-  /** Bodies above this are refused by the engine before the handler runs. */
+  /** Bodies above this are refused by the engine (413), a declared one before the handler runs. */
   maxRequestBodyBytes?: number;
+  /** Other figures than limits.ts's SERVER_LIMITS; Bun.serve takes only the idle timeout (see bun.ts). */
+  limits?: Partial<ServerLimits>;
   /** Force the portable engine (tests prove both engines behave alike). */
   engine?: "auto" | "node";
 }
@@ -57,8 +62,6 @@ export interface EngineServer {
 }
 
 export type Engine = (options: ServeOptions, reusePort: boolean) => Promise<EngineServer>;
-
-const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 export function formatHostPort(hostname: string, port: number): string {
   return hostname.includes(":") ? `[${hostname}]:${port}` : `${hostname}:${port}`;
