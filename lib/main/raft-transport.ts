@@ -14,6 +14,7 @@ import {
   createPeerSender,
   createRaftRoutes,
   type PeerSender,
+  RPC_BODY_LIMITS,
   RPC_TIMEOUT_MS,
   type RpcAuthenticator,
 } from "../raft/transport/index.ts";
@@ -26,8 +27,11 @@ import {
 } from "../runtime/index.ts";
 import type { PeerDirectory } from "./static-peers.ts";
 
-/** Snapshots carry the whole ledger: ~300 bytes per pod, so 64 MiB covers ~200k pods. */
-const MAX_RPC_BODY_BYTES = 64 * 1024 * 1024;
+/**
+ * The engine's own cap is the largest body any kind may have (a bulk snapshot); the routes hold each kind to its
+ * limit from the signed headers, before reading (lib/raft/transport/limits.ts).
+ */
+const MAX_RPC_BODY_BYTES = RPC_BODY_LIMITS.bulk;
 /** Rejections are logged at most this often (they are counted every time). */
 const REJECTION_LOG_INTERVAL_MS = 10_000;
 

@@ -10,8 +10,15 @@ import type { Instruments } from "./instruments.ts";
 export type CertificatePurpose = "push-client" | "metrics-server";
 export type RevokeFailureReason = "forbidden" | "error";
 export type EventKind = "Normal" | "Warning";
-/** Why a Raft RPC was refused (see lib/raft/transport). */
-export type RaftRpcRejection = "unauthenticated" | "replayed" | "stale" | "malformed";
+/** Why a Raft RPC was refused (see lib/raft/transport/server.ts). */
+export type RaftRpcRejection =
+  | "unauthenticated"
+  | "replayed"
+  | "stale"
+  | "malformed"
+  | "oversize"
+  | "overloaded"
+  | "timeout";
 
 /** The TokenMetrics-shaped pair the certificate keeper takes. */
 export interface RenewalMetrics {

@@ -122,7 +122,7 @@ export function createInstruments(registry: Registry) {
     raftNodes: gauge("raft_nodes", "Voting members in the Raft configuration."),
     raftRpcRejected: counter(
       "raft_rpc_rejected_total",
-      "Raft RPCs refused: unauthenticated, replayed, stale or malformed (reason).",
+      "Raft RPCs refused: unauthenticated, replayed, stale, malformed, oversize, overloaded or timeout (reason).",
       ["reason"],
     ),
     raftCommitLatency: new Histogram({

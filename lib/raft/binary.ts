@@ -29,7 +29,7 @@ export class Writer {
     return this.bytes(encoder.encode(value));
   }
   /** A copy of exactly the bytes written. */
-  finish(): Uint8Array {
+  finish(): Uint8Array<ArrayBuffer> {
     return this.buffer.slice(0, this.length);
   }
 

@@ -16,7 +16,7 @@ const NETWORK_TYPES: readonly MessageType[] = Object.values(MessageType).filter(
   (type) => !isLocalMessage(type),
 );
 
-export function encodeMessages(messages: readonly Message[]): Uint8Array {
+export function encodeMessages(messages: readonly Message[]): Uint8Array<ArrayBuffer> {
   const writer = new Writer().number(WIRE_VERSION).number(messages.length);
   for (const m of messages) {
     writer

@@ -1,37 +1,12 @@
 // The Raft RPC endpoint refuses, and counts, every request that is unauthenticated, signed with another key,
 // replayed, stale, tampered with or malformed; an authentic batch is delivered.
 import { expect, test } from "bun:test";
-import { createControllerMetrics } from "../../lib/metrics/index.ts";
-import { encodeMessages, type Message, MessageType, message } from "../../lib/raft/index.ts";
-import {
-  createRaftRoutes,
-  createRpcAuthenticator,
-  RAFT_MESSAGES_PATH,
-  RPC_HEADERS,
-  type TransportRejection,
-} from "../../lib/raft/transport/index.ts";
+import { encodeMessages, MessageType, message } from "../../lib/raft/index.ts";
+import { createRpcAuthenticator, RPC_HEADERS } from "../../lib/raft/transport/index.ts";
+import { raftEndpoint, TEST_CLUSTER_KEY } from "../raft/transport-endpoint.ts";
 
-const KEY = "the-cluster-key-of-this-test-is-32-bytes-long";
-const URL_ = `http://127.0.0.1${RAFT_MESSAGES_PATH}`;
-
-async function endpoint(now: () => number = () => Date.now()) {
-  const { registry, metrics } = createControllerMetrics({ defaultMetrics: false });
-  const delivered: Message[] = [];
-  const rejected: TransportRejection[] = [];
-  const auth = await createRpcAuthenticator({ clusterKey: KEY, now });
-  const app = createRaftRoutes({
-    selfId: "node-b",
-    auth,
-    deliver: (messages) => delivered.push(...messages),
-    onRejected: (reason) => {
-      rejected.push(reason);
-      metrics.raftRpcRejected(reason);
-    },
-  });
-  const post = (headers: Record<string, string>, body: Uint8Array) =>
-    app.request(URL_, { method: "POST", headers, body: new Uint8Array(body) });
-  return { registry, delivered, rejected, post };
-}
+const KEY = TEST_CLUSTER_KEY;
+const endpoint = () => raftEndpoint();
 
 const heartbeat = (from = "node-a", to = "node-b") =>
   encodeMessages([message({ type: MessageType.Heartbeat, from, to, term: 3, commit: 7 })]);
@@ -40,7 +15,7 @@ test("an authentic batch is delivered with 204", async () => {
   const { delivered, rejected, post } = await endpoint();
   const sender = await createRpcAuthenticator({ clusterKey: KEY, now: () => Date.now() });
   const body = heartbeat();
-  const response = await post(await sender.sign("node-a", "node-b", body), body);
+  const response = await post(sender.sign("node-a", "node-b", body), body);
   expect(response.status).toBe(204);
   expect(delivered.map((m) => [m.type, m.from, m.term])).toEqual([[MessageType.Heartbeat, "node-a", 3]]);
   expect(rejected).toEqual([]);
@@ -55,21 +30,21 @@ test("no key, another key, replay, tampering and staleness are refused with 401 
     clusterKey: "another-cluster-key-that-is-32-bytes-long!",
     now: () => Date.now(),
   });
-  expect((await post(await rogue.sign("node-a", "node-b", body), body)).status).toBe(401);
+  expect((await post(rogue.sign("node-a", "node-b", body), body)).status).toBe(401);
 
   const sender = await createRpcAuthenticator({ clusterKey: KEY, now: () => Date.now() });
-  const headers = await sender.sign("node-a", "node-b", body);
+  const headers = sender.sign("node-a", "node-b", body);
   expect((await post(headers, body)).status).toBe(204);
   expect((await post(headers, body)).status).toBe(401);
 
-  const fresh = await sender.sign("node-a", "node-b", body);
+  const fresh = sender.sign("node-a", "node-b", body);
   const tampered = new Uint8Array(body);
   tampered[tampered.length - 3] = (tampered[tampered.length - 3] ?? 0) ^ 1;
   expect((await post(fresh, tampered)).status).toBe(401);
   expect((await post({ ...fresh, [RPC_HEADERS.from]: "node-c" }, body)).status).toBe(401);
 
   const old = await createRpcAuthenticator({ clusterKey: KEY, now: () => Date.now() - 120_000 });
-  expect((await post(await old.sign("node-a", "node-b", body), body)).status).toBe(401);
+  expect((await post(old.sign("node-a", "node-b", body), body)).status).toBe(401);
 
   expect(rejected).toEqual([
     "unauthenticated",
@@ -90,11 +65,11 @@ test("authentic but malformed, misaddressed or spoofed batches are refused with 
   const { delivered, rejected, post } = await endpoint();
   const sender = await createRpcAuthenticator({ clusterKey: KEY, now: () => Date.now() });
   const garbage = new Uint8Array([1, 2, 3, 4, 5]);
-  expect((await post(await sender.sign("node-a", "node-b", garbage), garbage)).status).toBe(400);
+  expect((await post(sender.sign("node-a", "node-b", garbage), garbage)).status).toBe(400);
   const forC = heartbeat("node-a", "node-c");
-  expect((await post(await sender.sign("node-a", "node-c", forC), forC)).status).toBe(400);
+  expect((await post(sender.sign("node-a", "node-c", forC), forC)).status).toBe(400);
   const spoofed = heartbeat("node-x", "node-b");
-  expect((await post(await sender.sign("node-a", "node-b", spoofed), spoofed)).status).toBe(400);
+  expect((await post(sender.sign("node-a", "node-b", spoofed), spoofed)).status).toBe(400);
   expect(rejected).toEqual(["malformed", "malformed", "malformed"]);
   expect(delivered).toEqual([]);
 });

@@ -1,6 +1,8 @@
 /**
  * The sending side of the Raft transport: one queue per peer, batched and pipelined.
- * - Batched: everything queued for a peer leaves in one POST (up to MAX_BATCH_MESSAGES).
+ * - Batched: everything queued for a peer leaves in one POST (up to MAX_BATCH_MESSAGES), as long as its body fits
+ *   the receiver's batch limit (limits.ts); a larger one is split into POSTs sent one after another in its slot, and
+ *   a single message too large for a batch (a snapshot) goes alone as "bulk".
  * - Pipelined: up to `maxInflight` POSTs per peer are outstanding at once; the next batch does not wait for the
  *   previous answer. Order across POSTs is not guaranteed, which Raft tolerates (as it tolerates loss).
  * - Bounded: a peer's queue holds at most `maxQueued` messages; beyond that new messages are dropped (Raft
@@ -12,14 +14,30 @@ import { type Message, MessageType } from "../messages.ts";
 import type { NodeId } from "../types.ts";
 import { encodeMessages } from "../wire.ts";
 import type { RpcAuthenticator } from "./auth.ts";
+import { DEFAULT_MAX_INFLIGHT, RPC_BODY_LIMITS, RPC_TIMEOUT_MS, type RpcKind } from "./limits.ts";
 import { RAFT_MESSAGES_PATH } from "./server.ts";
 
-/** Enough for several heartbeat rounds plus appends in flight on loopback, little enough to bound a stuck peer. */
-export const DEFAULT_MAX_INFLIGHT = 8;
+/** A dead peer's queue costs at most this many messages (then new ones are dropped; Raft retransmits). */
 export const DEFAULT_MAX_QUEUED = 4_096;
 const MAX_BATCH_MESSAGES = 256;
-/** Raft retries by itself; a POST that has not answered within a few election timeouts is useless. */
-export const RPC_TIMEOUT_MS = 2_000;
+
+export interface RpcBody {
+  kind: RpcKind;
+  messages: readonly Message[];
+  body: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * The POST bodies that carry `messages`, in order: batches within the batch limit, halving a batch until it fits;
+ * a single message still too large is a bulk body. Encoding twice only happens for such oversized batches.
+ */
+export function encodeBodies(messages: readonly Message[]): RpcBody[] {
+  const body = encodeMessages(messages);
+  if (body.byteLength <= RPC_BODY_LIMITS.batch) return [{ kind: "batch", messages, body }];
+  if (messages.length === 1) return [{ kind: "bulk", messages, body }];
+  const half = Math.ceil(messages.length / 2);
+  return [...encodeBodies(messages.slice(0, half)), ...encodeBodies(messages.slice(half))];
+}
 
 export interface PeerSenderOptions {
   selfId: NodeId;
@@ -51,26 +69,36 @@ export function createPeerSender(options: PeerSenderOptions): PeerSender {
   const controller = new AbortController();
   let closed = false;
 
+  /** One POST; false when it did not reach the peer or was refused (the caller reports it). */
+  const postBody = async (base: string, peer: NodeId, part: RpcBody): Promise<boolean> => {
+    if (part.body.byteLength > RPC_BODY_LIMITS[part.kind]) return false;
+    const headers = options.auth.sign(options.selfId, peer, part.body, part.kind);
+    const response = await options.fetch(`${base}${RAFT_MESSAGES_PATH}`, {
+      method: "POST",
+      headers: { ...headers, "content-type": "application/octet-stream" },
+      body: part.body,
+      signal: AbortSignal.any([controller.signal, AbortSignal.timeout(RPC_TIMEOUT_MS)]),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    return response.status === 204;
+  };
+
   const post = async (peer: NodeId, batch: Message[]): Promise<void> => {
     const base = options.resolve(peer);
-    const failed = () => {
+    const failed = (lost: readonly Message[]) => {
       options.onUnreachable(peer);
-      if (batch.some((m) => m.type === MessageType.InstallSnapshot)) options.onSnapshotFailed(peer);
+      if (lost.some((m) => m.type === MessageType.InstallSnapshot)) options.onSnapshotFailed(peer);
     };
-    if (base === undefined) return failed();
-    try {
-      const body = new Uint8Array(encodeMessages(batch));
-      const headers = await options.auth.sign(options.selfId, peer, body);
-      const response = await options.fetch(`${base}${RAFT_MESSAGES_PATH}`, {
-        method: "POST",
-        headers: { ...headers, "content-type": "application/octet-stream" },
-        body,
-        signal: AbortSignal.any([controller.signal, AbortSignal.timeout(RPC_TIMEOUT_MS)]),
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status !== 204) failed();
-    } catch {
-      if (!closed) failed();
+    if (base === undefined) return failed(batch);
+    const parts = encodeBodies(batch);
+    for (const [index, part] of parts.entries()) {
+      try {
+        if (await postBody(base, peer, part)) continue;
+      } catch {
+        if (closed) return;
+      }
+      // The rest of the batch would land after a gap Raft has to repair anyway: it is dropped with this part.
+      return failed(parts.slice(index).flatMap((p) => p.messages));
     }
   };
 
