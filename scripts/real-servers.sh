@@ -15,13 +15,18 @@ ETCD_VERSION=v3.7.3
 KUBE_VERSION=v1.37.2
 # The Vault-compatible server. OpenBao v2.6.2 (commit dd9c19c37a87, pseudo-version v0.0.0-20260818154305-dd9c19c37a87)
 # was the first choice, but the Go module proxy here answers 403 Forbidden for every github.com/openbao/openbao
-# version. HashiCorp Vault v1.14.8, the last MPL-2.0 release, is served but does not build from its module: its
-# go.mod replaces sdk with its own folder, which by then carried backports no published sdk release has (v0.9.2 lacks
-# logical.CtxKeyRequestRole and physical.FencingHABackend; v0.10+ renamed EventSender.Send), and the proxy refuses
-# the commit itself. v1.14.2 (MPL-2.0 too) is the first 1.14 release whose go.mod names a published sdk (v0.9.2).
-VAULT_VERSION=v1.14.2
-VAULT_SDK=v0.9.2
-VAULT_API=v1.9.2
+# version. HashiCorp Vault's go.mod replaces its api and sdk modules with its own folders, so a build from the
+# module takes the published api/sdk releases its go.mod names, and the proxy refuses commits that were never
+# published. Within the MPL-2.0 releases that leaves the first release of a line, cut together with its sdk:
+# - v1.14.8 (the last MPL release): its sdk folder carries backports no sdk release has (logical.CtxKeyRequestRole,
+#   physical.FencingHABackend; v0.10+ renamed EventSender.Send): does not compile;
+# - v1.14.0 names an sdk pseudo-version from before BYOK (keysutil WrapKey missing): does not compile;
+# - v1.14.2 with sdk v0.9.2 compiles, but sdk v0.9.2 panics on the first sys/ write (managed-keys defines a
+#   CreateOperation without an ExistenceCheck);
+# - v1.13.0 with api v1.9.0 and sdk v0.8.1, the releases cut with it.
+VAULT_VERSION=v1.13.0
+VAULT_SDK=v0.8.1
+VAULT_API=v1.9.0
 
 cache=${KV_SERVERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kubernetes-vault}
 mkdir -p "$cache"
@@ -99,6 +104,9 @@ build_vault() {
   go mod edit -replace "github.com/hashicorp/vault/api=github.com/hashicorp/vault/api@$VAULT_API" \
     -replace "github.com/hashicorp/vault/sdk=github.com/hashicorp/vault/sdk@$VAULT_SDK"
   go get -tool "github.com/hashicorp/vault@$VAULT_VERSION"
+  # Its gosnowflake (v1.6.24) embeds a CA certificate with a negative serial number, which Go >= 1.23 refuses at
+  # start-up ("panic: failed to parse CA certificate"); the GODEBUG setting made for such certificates lets it load.
+  go mod edit -godebug=x509negativeserial=1
   go build -trimpath -ldflags "-s -w" -o "$bin/vault" github.com/hashicorp/vault
 }
 

@@ -1,5 +1,5 @@
 /**
- * A real Vault server for the sandbox (HashiCorp Vault 1.14.8, MPL-2.0; see scripts/real-servers.sh for why not
+ * A real Vault server for the sandbox (HashiCorp Vault 1.13.0, MPL-2.0; see scripts/real-servers.sh for why not
  * OpenBao): file storage in `<dir>/vault/data`, TLS from a CA of its own, initialised with one unseal key and
  * unsealed. Not dev mode, because dev mode keeps everything in memory: `setOnline(false)` stops the process and
  * `setOnline(true)` starts it again on the same port and data and unseals it, which is a real Vault outage and
@@ -101,7 +101,8 @@ export async function startRealVault(
   const addr = `https://${host}:${port}`;
   await writeFile(configPath, configHcl(`${host}:${port}`, dataDir, certPath, keyPath));
 
-  const http = createHttpClient({ trust: { kind: "ca", caPem: ca.certPem }, timeoutMs: 10_000 });
+  // No keep-alive: Vault drops idle connections around init and unseal, and a reused one answers "socket hang up".
+  const http = createHttpClient({ trust: { kind: "ca", caPem: ca.certPem }, timeoutMs: 10_000, keepAlive: false });
   // Any answer of sys/health means the listener is up (501 uninitialised, 503 sealed, 200 active).
   const process = serverProcess({
     name: "vault",
