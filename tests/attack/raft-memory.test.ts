@@ -32,7 +32,7 @@ const CONCURRENT = 4;
  * does: in waves, in time, and by the victim's RSS (past twice the ceiling the test has failed anyway, and the
  * machine is shared).
  */
-const MIN_WAVES = 3;
+const MIN_WAVES = 20;
 const MAX_WAVES = 200;
 const ATTACK_MAX_MS = 90_000;
 const RSS_ABORT_MIB = 2 * RSS_CEILING_MIB;
