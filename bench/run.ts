@@ -1,11 +1,13 @@
 /**
- * `bun run bench [--quick] [--only init,floor,...] [--iterations N] [--out DIR]`: runs the benchmark sections in
+ * `bun run bench [--quick] [--real] [--only init,floor,...] [--iterations N] [--out DIR]`: runs the benchmark sections in
  * bench/sections/ and writes DIR/results.json (issue 8's fixed keys) and DIR/RESULTS.md (DIR defaults to bench/).
  *
  * --quick: fewer samples, under 3 minutes on 2 cores. --only: a comma list of section names (init, floor, push,
  * burst, failover, rss, raft, gossip) or figure keys; the others are null with "not run". --iterations: every
  * section's sample count (smoke tests; figures then note they are below the asked minimum). --keep-state: leave
- * the scratch directory (controller, pod and sandbox files and logs) and print where it is.
+ * the scratch directory (controller, pod and sandbox files and logs) and print where it is. --real: every sandbox
+ * runs on the real servers (etcd, kube-apiserver, kube-controller-manager, Vault; see sim/real/README.md), so the
+ * floor and push latency are measured against a real Vault.
  * A section that throws is null with its error and makes the run exit 1; a figure whose product part is missing
  * is null with the reason and is not a failure.
  */
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     iterations: { type: "string" },
     out: { type: "string", default: join(ROOT, "bench") },
     "keep-state": { type: "boolean", default: false },
+    real: { type: "boolean", default: false },
   },
 });
 
@@ -50,6 +53,7 @@ const { context, close } = openBenchContext({
   quick: values.quick,
   iterations,
   keepState: values["keep-state"],
+  real: values.real,
 });
 const reports: SectionReport[] = [];
 let failed = false;
@@ -79,7 +83,9 @@ try {
 }
 
 const at = new Date().toISOString();
-const machine = describeMachine();
+const machine = describeMachine(
+  values.real ? "real: etcd v3.7.3, kube-apiserver v1.37.2, Vault v1.13.0 (sim/real)" : "stand-ins (sim/)",
+);
 const command = ["bun run bench", ...process.argv.slice(2)].join(" ");
 const outDir = resolve(values.out);
 mkdirSync(outDir, { recursive: true });

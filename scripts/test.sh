@@ -4,6 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-tools.sh || exit 1
+# The real servers tests/e2e-real runs against, built from their Go modules (cached by version outside the repo):
+# built before any test starts, so a cold build never eats into a test's deadline.
+bash scripts/real-servers.sh || exit 1
 export PATH="$PWD/.tools/bin:$PATH"
 export CONTAINERS_CONF="$PWD/.tools/containers.conf"
 log=$(mktemp)

@@ -1,5 +1,6 @@
 /**
- * `bun run sandbox --state-dir DIR`: the stand-ins in the foreground, provisioned, until SIGINT/SIGTERM.
+ * `bun run sandbox [--real] --state-dir DIR`: the stand-ins (or, with --real, real etcd, kube-apiserver,
+ * kube-controller-manager and Vault built from their Go modules) in the foreground, provisioned, until SIGINT/SIGTERM.
  */
 import { parseArgs } from "node:util";
 import { startSandbox } from "./sandbox/index.ts";
@@ -9,6 +10,7 @@ const { values } = parseArgs({
     "state-dir": { type: "string", default: ".state/sandbox" },
     "vault-port": { type: "string", default: "8200" },
     "kube-port": { type: "string", default: "6443" },
+    real: { type: "boolean", default: false },
   },
 });
 
@@ -16,9 +18,10 @@ const sandbox = await startSandbox({
   dir: values["state-dir"],
   vaultPort: Number(values["vault-port"]),
   kubePort: Number(values["kube-port"]),
+  backend: values.real ? "real" : "stand-ins",
 });
 const d = sandbox.description;
-console.log(`sandbox ready; described in ${sandbox.descriptionPath}
+console.log(`${values.real ? "real servers" : "stand-ins"} sandbox ready; described in ${sandbox.descriptionPath}
 
   Vault            ${d.vault.addr}   (CA ${d.vault.caCert})
   Kubernetes API   ${d.kubernetes.server}   (kubeconfig ${d.kubernetes.kubeconfig})

@@ -17,6 +17,8 @@ export function openBenchContext(options: {
   progress?: (line: string) => void;
   /** Leave the scratch directory (logs of controllers, pods and sandboxes) for inspection. */
   keepState?: boolean;
+  /** Sandboxes on the real servers (sim/real) instead of the stand-ins. */
+  real?: boolean;
 }): { context: BenchContext; close(): Promise<void> } {
   const stateDir = mkdtempSync(join(tmpdir(), "kv-bench-"));
   const sandboxes = new Map<string, Promise<Sandbox>>();
@@ -34,6 +36,7 @@ export function openBenchContext(options: {
           // Two octets (65,534 addresses): the full push section alone starts 1,000 pods.
           podIpPrefix: `127.${100 + sandboxes.size}`,
           initRestartBackoffMs: 1_000,
+          backend: options.real ? "real" : "stand-ins",
         });
         sandboxes.set(name, started);
       }

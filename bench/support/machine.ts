@@ -10,6 +10,8 @@ export interface Machine {
   kernel: string;
   arch: string;
   bun: string;
+  /** What served Vault and the Kubernetes API: the stand-ins, or the real servers (--real). */
+  servers: string;
 }
 
 function osName(): string {
@@ -21,7 +23,7 @@ function osName(): string {
   }
 }
 
-export function describeMachine(): Machine {
+export function describeMachine(servers = "stand-ins"): Machine {
   const cpus = os.cpus();
   return {
     cpu_model: cpus[0]?.model.trim() ?? "unknown",
@@ -31,5 +33,6 @@ export function describeMachine(): Machine {
     kernel: os.release(),
     arch: os.arch(),
     bun: Bun.version,
+    servers,
   };
 }

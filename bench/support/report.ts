@@ -137,7 +137,7 @@ export function resultsMarkdown(
     "## Machine",
     "",
     ...table(
-      ["cpu", "cores", "memory", "OS", "kernel", "arch", "bun"],
+      ["cpu", "cores", "memory", "OS", "kernel", "arch", "bun", "servers"],
       [
         [
           cell(machine.cpu_model),
@@ -147,6 +147,7 @@ export function resultsMarkdown(
           machine.kernel,
           machine.arch,
           machine.bun,
+          cell(machine.servers),
         ],
       ],
     ),

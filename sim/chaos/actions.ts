@@ -91,7 +91,7 @@ export async function runSchedule(input: {
       }
       case "cut-watches": {
         sandbox.kube.cutWatches();
-        sandbox.kube.compactAll();
+        await sandbox.kube.compactAll();
         counts.watchCuts++;
         counts.forced410s++;
         note(`every API watch cut and history compacted (resuming watches get 410 Gone)`);

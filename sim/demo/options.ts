@@ -15,10 +15,14 @@ export interface DemoOptions {
   controllerPrefix: string | undefined;
   /** One or two octets under which the kubelet stand-in gives pods their addresses. undefined: the first free block. */
   podPrefix: string | undefined;
+  /** Real etcd, kube-apiserver, kube-controller-manager and Vault instead of the stand-ins. */
+  real: boolean;
   help: boolean;
 }
 
 export const DEMO_USAGE = `usage: bun run demo [options]
+  --real            run on real servers (etcd, kube-apiserver, kube-controller-manager, Vault) built from their
+                    Go modules (needs Go >= 1.26 and the module proxy; minutes to build the first time)
   --pods N          sample pods to create (default 24; one of them, in team-c, asks for a role it is not allowed)
   --replicas N      controller replicas (default 3 when Raft coordinates them, else 1)
   --chaos           also cut API watches, force a 410 and stop Vault for a few seconds mid-run
@@ -47,6 +51,7 @@ export function parseDemoOptions(argv: string[]): DemoOptions {
       "state-dir": { type: "string" },
       "controller-prefix": { type: "string" },
       "pod-prefix": { type: "string" },
+      real: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     strict: true,
@@ -63,6 +68,7 @@ export function parseDemoOptions(argv: string[]): DemoOptions {
     stateDir: values["state-dir"],
     controllerPrefix,
     podPrefix: values["pod-prefix"],
+    real: values.real,
     help: values.help,
   };
 }

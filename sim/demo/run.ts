@@ -54,6 +54,7 @@ export async function runDemo(
     dir: join(context.stateDir, "sandbox"),
     initRestartBackoffMs: 500,
     podIpPrefix: podPrefix,
+    backend: options.real ? "real" : "stand-ins",
   });
   context.track(() => sandbox.stop());
   display.note(
@@ -150,7 +151,7 @@ function describeTakeover(takeover: Takeover, cluster: Cluster): string {
 
 async function startChaos(sandbox: DemoRun["sandbox"], display: Display): Promise<void> {
   sandbox.kube.cutWatches();
-  sandbox.kube.compactAll();
+  await sandbox.kube.compactAll();
   display.note("chaos: every API watch cut and history compacted (resuming watches get 410 Gone)");
   await sandbox.vault.setOnline(false);
   display.note(`chaos: Vault stopped for ${VAULT_OUTAGE_MS / 1000} s`);

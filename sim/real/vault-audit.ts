@@ -5,7 +5,7 @@
  *
  * Audit entries come in request/response pairs; only responses are read, since they carry the request too. A mint
  * is `auth/<mount>/role/<role>/secret-id` (update, no error); the secret_id's accessor is learnt when its wrapping
- * token is unwrapped (the wrapped answer hides it). Reads catch up synchronously before every query, so nothing
+ * token is unwrapped (the wrapped answer hides it), matched by the wrapping token's accessor. Reads catch up synchronously before every query, so nothing
  * Vault has written is missed by a check made right after.
  */
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
@@ -20,7 +20,7 @@ const AuditResponseSchema = v.object({
     path: v.string(),
     operation: v.optional(v.string()),
     remote_address: v.optional(v.string()),
-    client_token: v.optional(v.string()),
+    client_token_accessor: v.optional(v.string()),
     wrap_ttl: v.optional(v.number()),
     data: v.optional(v.nullable(v.record(v.string(), v.unknown()))),
   }),
@@ -98,7 +98,9 @@ export interface VaultAuditFollower {
 export function followVaultAudit(path: string): VaultAuditFollower {
   let offset = 0;
   let pending = "";
-  const mintsByWrappingToken = new Map<string, MintRecord>();
+  // By the wrapping token's accessor: the audit shows the token the controller got in its external form and the
+  // one the unwrap used in its internal form, but the same accessor for both.
+  const mintsByWrappingAccessor = new Map<string, MintRecord>();
   const apply = (entry: AuditResponse) => {
     const { request, response } = entry;
     const at = entry.time ? Date.parse(entry.time) : Date.now();
@@ -126,19 +128,20 @@ export function followVaultAudit(path: string): VaultAuditFollower {
         numUses: Number(data.num_uses ?? 0),
         ttl: Number(data.ttl ?? 0),
       });
-      if (record && wrapping) mintsByWrappingToken.set(wrapping, record);
+      const wrappingAccessor = response?.wrap_info?.accessor;
+      if (record && wrappingAccessor) mintsByWrappingAccessor.set(wrappingAccessor, record);
       const secretId = response?.data?.secret_id;
       if (typeof secretId === "string") stats.secretIssued("secret-id", secretId);
     }
     if (request.path === "sys/wrapping/unwrap") {
       const secretId = response?.data?.secret_id;
       if (typeof secretId === "string") stats.secretIssued("secret-id", secretId);
-      const token = request.client_token ?? String(request.data?.token ?? "");
-      const mint = mintsByWrappingToken.get(token);
+      const wrappingAccessor = request.client_token_accessor ?? "";
+      const mint = mintsByWrappingAccessor.get(wrappingAccessor);
       const accessor = response?.data?.secret_id_accessor;
       if (mint && typeof accessor === "string") {
         mint.accessor = accessor;
-        mintsByWrappingToken.delete(token);
+        mintsByWrappingAccessor.delete(wrappingAccessor);
       }
     }
     if (SECRET_ID_PATH.test(request.path) === false && /^auth\/[^/]+\/login$/.test(request.path))

@@ -102,7 +102,11 @@ export async function startRealVault(
   await writeFile(configPath, configHcl(`${host}:${port}`, dataDir, certPath, keyPath));
 
   // No keep-alive: Vault drops idle connections around init and unseal, and a reused one answers "socket hang up".
-  const http = createHttpClient({ trust: { kind: "ca", caPem: ca.certPem }, timeoutMs: 10_000, keepAlive: false });
+  const http = createHttpClient({
+    trust: { kind: "ca", caPem: ca.certPem },
+    timeoutMs: 10_000,
+    keepAlive: false,
+  });
   // Any answer of sys/health means the listener is up (501 uninitialised, 503 sealed, 200 active).
   const process = serverProcess({
     name: "vault",

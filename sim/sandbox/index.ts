@@ -10,7 +10,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { startKubeApiSim } from "../kube/index.ts";
 import { startKubelet } from "../kubelet/index.ts";
-import { startVaultSim } from "../vault/index.ts";
+import { type SimStats, startVaultSim } from "../vault/index.ts";
 import {
   CONTROLLER_NAMESPACE,
   CONTROLLER_SERVICE,
@@ -21,6 +21,7 @@ import {
   provisionVault,
   SANDBOX_ALLOW_LIST,
 } from "./provision.ts";
+import { provisionRealKubernetes, startRealServers } from "./real.ts";
 
 export interface SandboxOptions {
   dir: string;
@@ -31,7 +32,11 @@ export interface SandboxOptions {
   /** Kubelet restart back-off base; Kubernetes uses 10 s, tests want less. */
   initRestartBackoffMs?: number;
   podIpPrefix?: string;
+  /** "stand-ins" (default): sim/vault and sim/kube in this process. "real": sim/real's servers (see real.ts). */
+  backend?: SandboxBackend;
 }
+
+export type SandboxBackend = "stand-ins" | "real";
 
 export interface SandboxDescription {
   vault: { addr: string; caCert: string; rootToken: string };
@@ -58,39 +63,126 @@ export interface SandboxDescription {
   kubelet: { podsDir: string };
 }
 
-type VaultSim = Awaited<ReturnType<typeof startVaultSim>>;
-type KubeSim = Awaited<ReturnType<typeof startKubeApiSim>>;
 type Kubelet = Awaited<ReturnType<typeof startKubelet>>;
 
+/** What tests and the demo may use of Vault, whichever backend serves it. */
+export interface SandboxVault {
+  addr: string;
+  caCertPath: string;
+  caPem: string;
+  rootToken: string;
+  /** Requests, mints and logins as the server saw them (the real backend reads its audit log). */
+  stats: SimStats;
+  /** An outage: connections are refused while offline; state survives. */
+  setOnline(online: boolean): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What tests and the demo may use of the Kubernetes API, whichever backend serves it. */
+export interface SandboxKube {
+  server: string;
+  caCertPath: string;
+  caPem: string;
+  /** Admin bearer token. */
+  token: string;
+  adminKubeconfigPath: string;
+  /** Ends every open watch (and, for the real server, every connection), as a network blip does. */
+  cutWatches(): void;
+  /** Forgets history, so a watch from an older resourceVersion gets 410 Gone. */
+  compactAll(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 export interface Sandbox {
+  backend: SandboxBackend;
   description: SandboxDescription;
   descriptionPath: string;
-  vault: VaultSim;
-  kube: KubeSim;
+  vault: SandboxVault;
+  kube: SandboxKube;
   kubelet: Kubelet;
   provisioned: ProvisionedVault;
+  stop(): Promise<void>;
+}
+
+interface Backend {
+  vault: SandboxVault;
+  kube: SandboxKube;
+  /** The controller's in-cluster bearer token. */
+  controllerKubeToken: string;
+}
+
+async function startStandIns(options: SandboxOptions, dir: string, hostname: string, started: Stoppable[]) {
+  const vault = await startVaultSim({ hostname, port: options.vaultPort ?? 0, dir });
+  started.push(vault);
+  const kubeSim = await startKubeApiSim({ hostname, port: options.kubePort ?? 0, dir });
+  started.push(kubeSim);
+  await provisionKubernetes(kubeSim.server, kubeSim.caPem, kubeSim.token);
+  const kube: SandboxKube = {
+    server: kubeSim.server,
+    caCertPath: kubeSim.caCertPath,
+    caPem: kubeSim.caPem,
+    token: kubeSim.token,
+    adminKubeconfigPath: kubeSim.adminKubeconfigPath,
+    cutWatches: () => kubeSim.cutWatches(),
+    compactAll: async () => kubeSim.compactAll(),
+    stop: () => kubeSim.stop(),
+  };
+  return { vault, kube, controllerKubeToken: kubeSim.token } satisfies Backend;
+}
+
+async function startReal(
+  options: SandboxOptions,
+  dir: string,
+  hostname: string,
+  started: Stoppable[],
+): Promise<Backend> {
+  const servers = await startRealServers(join(dir, "servers"), hostname, {
+    vault: options.vaultPort ?? 0,
+    kube: options.kubePort ?? 0,
+  });
+  started.push(servers);
+  await provisionKubernetes(servers.kube.server, servers.kube.caPem, servers.kube.token);
+  const { controllerToken } = await provisionRealKubernetes(servers);
+  const kube: SandboxKube = {
+    server: servers.kube.server,
+    caCertPath: servers.kube.caCertPath,
+    caPem: servers.kube.caPem,
+    token: servers.kube.token,
+    adminKubeconfigPath: servers.kube.adminKubeconfigPath,
+    cutWatches: () => void servers.kube.proxy.cut(),
+    async compactAll() {
+      await servers.etcd.compact();
+      await servers.kube.apiserver.stop();
+      await servers.kube.apiserver.start();
+    },
+    stop: () => servers.kube.stop(),
+  };
+  return { vault: servers.vault, kube, controllerKubeToken: controllerToken };
+}
+
+interface Stoppable {
   stop(): Promise<void>;
 }
 
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const dir = resolve(options.dir);
   const hostname = options.hostname ?? "127.0.0.1";
+  const backendName = options.backend ?? "stand-ins";
   await mkdir(dir, { recursive: true });
-  const started: { stop(): Promise<void> }[] = [];
+  const started: Stoppable[] = [];
   try {
-    const vault = await startVaultSim({ hostname, port: options.vaultPort ?? 0, dir });
-    started.push(vault);
-    const kube = await startKubeApiSim({ hostname, port: options.kubePort ?? 0, dir });
-    started.push(kube);
+    const { vault, kube, controllerKubeToken } =
+      backendName === "real"
+        ? await startReal(options, dir, hostname, started)
+        : await startStandIns(options, dir, hostname, started);
     const provisioned = await provisionVault(vault.addr, vault.caPem, vault.rootToken);
-    await provisionKubernetes(kube.server, kube.caPem, kube.token);
 
     const pkiCaPath = join(dir, "pki-ca.pem");
     await writeFile(pkiCaPath, provisioned.pkiCaPem);
     // The files a pod's service account mount holds, for in-cluster auth exactly as in a real pod.
     const serviceAccountDir = join(dir, "serviceaccount");
     await mkdir(serviceAccountDir, { recursive: true });
-    await writeFile(join(serviceAccountDir, "token"), kube.token, { mode: 0o600 });
+    await writeFile(join(serviceAccountDir, "token"), controllerKubeToken, { mode: 0o600 });
     await writeFile(join(serviceAccountDir, "ca.crt"), kube.caPem);
     await writeFile(join(serviceAccountDir, "namespace"), CONTROLLER_NAMESPACE);
 
@@ -135,6 +227,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const descriptionPath = join(dir, "sandbox.json");
     await writeFile(descriptionPath, `${JSON.stringify(description, null, 2)}\n`, { mode: 0o600 });
     return {
+      backend: backendName,
       description,
       descriptionPath,
       vault,

@@ -28,9 +28,15 @@ test("refusal, delivery and 'already delivered' read the same on both sides", as
   const received: PushRequest[] = [];
   const init = createInitApp({
     log: createLogger("error"),
-    exchange: async (push) => {
+    exchange: async (push, slot) => {
       received.push(push);
-      return answers.shift() ?? { ok: false, refusal: { reason: "write-failed", error: "unexpected" } };
+      const answer = answers.shift() ?? {
+        ok: false,
+        refusal: { reason: "write-failed", error: "unexpected" },
+      };
+      // As the real exchange does: the slot is claimed before the wrapping token would be spent.
+      if (answer.ok) slot.claim();
+      return answer;
     },
   });
   server = await serve({

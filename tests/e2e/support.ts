@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
+import { type Sandbox, type SandboxBackend, startSandbox } from "../../sim/sandbox/index.ts";
 import { ApiCaller } from "../../sim/sandbox/provision.ts";
 import { controllerEnv, samplePod } from "../../sim/sandbox/workloads.ts";
 import type { MintRecord } from "../../sim/vault/index.ts";
@@ -50,6 +50,8 @@ export interface HarnessOptions {
   initRestartBackoffMs?: number;
   /** Extra controller environment (overrides the sandbox's). */
   controllerEnv?: Record<string, string>;
+  /** The stand-ins (default) or the real servers (tests/e2e-real). */
+  backend?: SandboxBackend;
 }
 
 export interface Harness {
@@ -75,6 +77,8 @@ export interface Harness {
     options?: { initCommand?: string[]; serviceAccount?: string },
   ): Promise<Json>;
   deletePod(namespace: string, name: string): Promise<void>;
+  /** A namespace and service accounts in it (a real API server refuses pods naming a missing one). */
+  createNamespace(namespace: string, serviceAccounts?: string[]): Promise<void>;
   getPod(namespace: string, name: string): Promise<Json>;
   events(namespace: string, name?: string): Promise<KubeEvent[]>;
   waitForEvent(namespace: string, name: string, reason: string, deadlineMs?: number): Promise<KubeEvent>;
@@ -117,6 +121,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     dir: join(dir, "sandbox"),
     podIpPrefix: options.podIpPrefix,
     initRestartBackoffMs: options.initRestartBackoffMs ?? 500,
+    ...(options.backend ? { backend: options.backend } : {}),
   });
   const issued = new Set<string>();
   const unsubscribe = sandbox.vault.stats.onSecretIssued((_kind, value) => issued.add(value));
@@ -186,6 +191,19 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
         ...(podOptions.serviceAccount ? { serviceAccount: podOptions.serviceAccount } : {}),
       });
       return kube.call("POST", `/api/v1/namespaces/${namespace}/pods`, manifest);
+    },
+    async createNamespace(namespace, serviceAccounts = []) {
+      await kube.call("POST", "/api/v1/namespaces", {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: namespace },
+      });
+      for (const account of serviceAccounts)
+        await kube.call("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+          apiVersion: "v1",
+          kind: "ServiceAccount",
+          metadata: { name: account },
+        });
     },
     async deletePod(namespace, name) {
       await kube.call("DELETE", `/api/v1/namespaces/${namespace}/pods/${name}`);

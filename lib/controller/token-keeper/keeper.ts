@@ -12,7 +12,13 @@
 import type { Logger } from "../../log/index.ts";
 import type { Clock, Random, TimerHandle } from "../support/clock.ts";
 import { errorMessage } from "../support/errors.ts";
-import { type ControllerTokenInfo, TokenRefusedError, type TokenRoleInfo, tokenProblems } from "./rules.ts";
+import {
+  type ControllerTokenInfo,
+  effectivePeriodSeconds,
+  TokenRefusedError,
+  type TokenRoleInfo,
+  tokenProblems,
+} from "./rules.ts";
 import { delayAfterFailure, delayAfterRenewal, expiryAlarm } from "./schedule.ts";
 
 export interface TokenVault {
@@ -75,6 +81,8 @@ export async function startTokenKeeper(options: TokenKeeperOptions): Promise<Tok
   const problems = tokenProblems(info, role);
   if (problems.length > 0) throw new TokenRefusedError(problems);
 
+  // From here on the token's period is the one renewals really get, its role's when it has none of its own.
+  info = { ...info, periodSeconds: effectivePeriodSeconds(info, role) };
   const periodMs = info.periodSeconds * 1000;
   let expiresAt = clock.now() + info.ttlSeconds * 1000;
   let failures = 0;

@@ -27,6 +27,14 @@ export const ROOT_TOKEN_REFUSAL =
 const HOW_TO_MAKE_ONE =
   "create the token from a token role with a period and no explicit max TTL (`vault write auth/token/roles/kubernetes-vault allowed_policies=kubernetes-vault period=24h`, then `vault token create -role=kubernetes-vault`)";
 
+/**
+ * The period renewals extend the token by: its own, else its role's. Vault applies a role's period at creation and
+ * at every renewal without recording it on the token, so lookup-self shows no `period` for such a token.
+ */
+export function effectivePeriodSeconds(token: ControllerTokenInfo, role?: TokenRoleInfo): number {
+  return token.periodSeconds > 0 ? token.periodSeconds : (role?.periodSeconds ?? 0);
+}
+
 export function tokenProblems(token: ControllerTokenInfo, role?: TokenRoleInfo): string[] {
   if (token.policies.includes("root")) return [ROOT_TOKEN_REFUSAL];
   const problems: string[] = [];
@@ -34,7 +42,8 @@ export function tokenProblems(token: ControllerTokenInfo, role?: TokenRoleInfo):
     problems.push(
       `VAULT_TOKEN is not renewable, so it will expire and the controller cannot log in again; ${HOW_TO_MAKE_ONE}`,
     );
-  if (token.periodSeconds <= 0)
+  // A role without a period is reported below, naming the role to fix.
+  if (effectivePeriodSeconds(token, role) <= 0 && !(token.role && role))
     problems.push(
       `VAULT_TOKEN is not periodic (period 0), so renewals cannot keep it alive forever; ${HOW_TO_MAKE_ONE}`,
     );

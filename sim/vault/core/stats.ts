@@ -44,12 +44,15 @@ export class SimStats {
       this.requests.splice(0, this.requests.length - SimStats.MAX_RECORDS);
   }
 
-  countSecretIdMinted(role: string, record?: Omit<MintRecord, "role">): void {
+  /** Returns the stored record, so an observer that learns a field later (the real Vault's audit) can fill it in. */
+  countSecretIdMinted(role: string, record?: Omit<MintRecord, "role">): MintRecord | undefined {
     this.minted.set(role, (this.minted.get(role) ?? 0) + 1);
-    if (!record) return;
-    this.mints.push({ ...record, role });
+    if (!record) return undefined;
+    const stored = { ...record, role };
+    this.mints.push(stored);
     if (this.mints.length > SimStats.MAX_RECORDS)
       this.mints.splice(0, this.mints.length - SimStats.MAX_RECORDS);
+    return stored;
   }
 
   /** The most recent minted secret_ids (capped like the request log), optionally of one role. */

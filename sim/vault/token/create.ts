@@ -109,6 +109,7 @@ export function createToken(
     explicitMaxTtl:
       role && role.explicitMaxTtl > 0 ? role.explicitMaxTtl : (f.duration("explicit_max_ttl") ?? 0),
     period: role && role.period > 0 ? role.period : requestedPeriod,
+    periodFromRole: role !== undefined && role.period > 0,
     numUses: f.int("num_uses") ?? role?.numUses ?? 0,
     parent,
     orphan: mode.orphanEndpoint || noParent || role?.orphan === true,

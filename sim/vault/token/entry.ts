@@ -30,6 +30,11 @@ export interface TokenEntry {
   maxExpireTime: number | null;
   explicitMaxTtl: number;
   period: number;
+  /**
+   * The period came from the token's role. Real Vault (checked on 1.13) applies a role's period at creation and at
+   * every renewal without recording it on the token, so lookup shows no `period` for such a token.
+   */
+  periodFromRole: boolean;
   /** 0 = unlimited; counts down to exhaustion. */
   numUses: number;
   orphan: boolean;
@@ -84,7 +89,7 @@ export function lookupData(entry: TokenEntry, now: number, includeId: boolean): 
     num_uses: entry.numUses,
     orphan: entry.orphan,
     path: entry.path,
-    ...(entry.period > 0 ? { period: entry.period } : {}),
+    ...(entry.period > 0 && !entry.periodFromRole ? { period: entry.period } : {}),
     policies: entry.policies,
     renewable: entry.renewable,
     ...(entry.role ? { role: entry.role } : {}),

@@ -26,6 +26,7 @@ export interface NewToken {
   maxTtl?: number;
   explicitMaxTtl?: number;
   period?: number;
+  periodFromRole?: boolean;
   numUses?: number;
   parent?: TokenEntry;
   orphan?: boolean;
@@ -77,6 +78,7 @@ export class TokenStore {
       maxExpireTime: neverExpires || hardLimit === 0 ? null : now + hardLimit * 1000,
       explicitMaxTtl,
       period,
+      periodFromRole: input.periodFromRole === true && period > 0,
       numUses: input.numUses ?? 0,
       orphan,
       parent: orphan ? undefined : input.parent?.id,
