@@ -5,9 +5,10 @@
  * Vault from the pod's address, real token files) for every pod bound to its node, each on its own loopback
  * address. The controller's side stays fully real: it watches the API, mints, and pushes over HTTPS.
  *
- * Contract: like a kubelet, it watches pods over HTTPS with a bearer token and runs the Pending pods whose
- * `spec.nodeName` is `nodeName` (default "fleet-node"; the kubelet stand-in leaves pods bound to other nodes
- * alone). Each gets the next free `<podIpPrefix>.x.y` address (default "127.2", apart from the kubelet's "127.1"),
+ * Contract: like a kubelet, it registers its Node, watches pods over HTTPS with a bearer token and runs the
+ * Pending pods whose `spec.nodeName` is `nodeName` (default "fleet-node"; the kubelet stand-in leaves pods bound to
+ * other nodes alone), and finishes their graceful deletion (stop, then DELETE with grace 0 and a uid precondition;
+ * sim/kubelet/node-api.ts, shared with the kubelet stand-in). Each gets the next free `<podIpPrefix>.x.y` address (default "127.2", apart from the kubelet's "127.1"),
  * reported as status.podIP, and the files layout `<podsDir>/<namespace>_<name>_<uid>/volumes/<volume>/`.
  * `stop()` closes every endpoint. See README.md for what it does not do.
  */
@@ -16,7 +17,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../../lib/log/index.ts";
 import type { JsonObject } from "../kube/json.ts";
 import { IpPool } from "../kubelet/ip-pool.ts";
-import { nodeBaseEnv, openNodeApi } from "../kubelet/node-api.ts";
+import { type NodeRuntime, nodeBaseEnv, openNodeApi, runNodeAgent } from "../kubelet/node-api.ts";
 import { FleetPod } from "./fleet-pod.ts";
 
 export const FLEET_NODE_NAME = "fleet-node";
@@ -76,28 +77,29 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     pool.release(pod.podIP);
   };
 
-  const onPod = (pod: V1Pod) => {
-    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
-    if (stopped || pod.spec?.nodeName !== nodeName) return;
-    const existing = podFor(namespace, name);
-    if (existing?.uid === uid) return;
-    if (existing) void remove(existing);
-    if (pod.status?.phase && pod.status.phase !== "Pending") return;
-    const fleetPod = new FleetPod(JSON.parse(JSON.stringify(pod)) as JsonObject, pool.allocate(), {
-      ...deps,
-      baseEnv: { ...deps.baseEnv, HOSTNAME: name },
-    });
-    pods.set(keyOf(namespace, name), fleetPod);
-    fleetPod.start();
+  const runtime: NodeRuntime = {
+    run(pod: V1Pod) {
+      const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
+      if (stopped) return;
+      const existing = podFor(namespace, name);
+      if (existing?.uid === uid) return;
+      if (existing) void remove(existing);
+      if (pod.status?.phase && pod.status.phase !== "Pending") return;
+      const fleetPod = new FleetPod(JSON.parse(JSON.stringify(pod)) as JsonObject, pool.allocate(), {
+        ...deps,
+        baseEnv: { ...deps.baseEnv, HOSTNAME: name },
+      });
+      pods.set(keyOf(namespace, name), fleetPod);
+      fleetPod.start();
+    },
+    async stop(namespace, name, uid) {
+      const existing = podFor(namespace, name);
+      if (existing && (!uid || existing.uid === uid)) await remove(existing);
+    },
   };
 
-  const onDelete = (pod: V1Pod) => {
-    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
-    const existing = podFor(namespace, name);
-    if (existing && (!uid || existing.uid === uid)) void remove(existing);
-  };
-
-  await nodeApi.watchPods({ onPod, onDelete });
+  // Only pods created bound to this node are its own (claimUnscheduled false): the kubelet stand-in takes the rest.
+  await runNodeAgent(nodeApi, runtime, { nodeName, hostIP: deps.hostIP, claimUnscheduled: false, log });
 
   return {
     nodeName,

@@ -75,7 +75,20 @@ function nonNegativeInteger(name: string, value: string | undefined): number | u
   return Number(value);
 }
 
+/** An int64 query parameter that may be negative (gracePeriodSeconds: a negative grace means 1 s). */
+function integer(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value))
+    throw apiErrors.badRequest(`${name}: Invalid value: "${value}": must be an integer`);
+  return Number(value);
+}
+
 export type KubeApp = Hono<{ Variables: { user: string } }>;
+
+/** The subresources PUT and PATCH address: `status` (a create-only one such as binding was answered before). */
+function statusOnly(subresource: Target["subresource"]): "status" | undefined {
+  return subresource === "status" ? "status" : undefined;
+}
 
 export function createKubeApp(options: KubeAppOptions): KubeApp {
   const { cluster, writes, watches } = options;
@@ -131,14 +144,13 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
     const verb = VERB_BY_METHOD[method];
     const user = c.get("user");
     const query = (name: string) => c.req.query(name);
-    const answer = async () => {
-      if (verb && user === READ_ONLY_USER)
-        throw apiErrors.forbidden(user, verb, target.type, target.namespace);
-      return await dispatch(target, method, c.req.raw, query);
-    };
+    // Authorization refuses in the filter chain, before the route handler that adds a deprecated type's warning.
+    if (verb && user === READ_ONLY_USER)
+      throw apiErrors.forbidden(user, verb, target.type, target.namespace, target.subresource);
+    const answer = () => dispatch(target, method, c.req.raw, query);
     const warning = target.type.deprecationWarning;
     if (!warning) return answer();
-    // A real server warns on every request for a deprecated type, refused ones included (RFC 7234 warn-code 299).
+    // Its route handler warns on every request it serves, errors included (AddWarningsHandler, code 299).
     const response = await answer().catch((error: unknown) => {
       if (error instanceof ApiError) return statusResponse(error.status);
       throw error;
@@ -205,6 +217,11 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
       if (method !== "POST" || (type.namespaced && !namespace)) throw apiErrors.methodNotAllowed();
       return Response.json(writes.create(type, namespace, await readJson(request)), { status: 201 });
     }
+    if (subresource === "binding") {
+      // pods/binding takes only create; the real server answers 201 with a Success Status.
+      if (method !== "POST" || !namespace) throw apiErrors.methodNotAllowed();
+      return Response.json(writes.bind(namespace, name, await readJson(request)), { status: 201 });
+    }
     switch (method) {
       case "GET": {
         const object = getObject(cluster, type, namespace, name);
@@ -212,18 +229,21 @@ export function createKubeApp(options: KubeAppOptions): KubeApp {
         return Response.json(tableOf([object], { resourceVersion: resourceVersionOf(object) }));
       }
       case "PUT":
-        return Response.json(writes.update(type, namespace, name, await readJson(request), subresource));
+        return Response.json(
+          writes.update(type, namespace, name, await readJson(request), statusOnly(subresource)),
+        );
       case "PATCH": {
         const contentType = request.headers.get("content-type") ?? "";
         const body = await readJson(request);
-        return Response.json(writes.patch(type, namespace, name, contentType, body, subresource));
+        return Response.json(writes.patch(type, namespace, name, contentType, body, statusOnly(subresource)));
       }
       case "DELETE": {
         if (subresource) throw apiErrors.methodNotAllowed();
         const body = await readJson(request);
+        // As the real handler: DeleteOptions come from the body when there is one, else from the query.
         const options = checkDeleteOptions(body);
-        const grace = nonNegativeInteger("gracePeriodSeconds", query("gracePeriodSeconds"));
-        if (grace !== undefined) options.gracePeriodSeconds = grace;
+        const grace = integer("gracePeriodSeconds", query("gracePeriodSeconds"));
+        if (body === null && grace !== undefined) options.gracePeriodSeconds = grace;
         return Response.json(writes.delete(type, namespace, name, options));
       }
       default:

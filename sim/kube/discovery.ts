@@ -53,6 +53,14 @@ function resourcesOf(types: readonly ResourceType[]): JsonObject[] {
         kind: type.kind,
         verbs: ["get", "patch", "update"],
       });
+    for (const [subresource, kind] of Object.entries(type.createSubresources ?? {}))
+      resources.push({
+        name: `${type.plural}/${subresource}`,
+        singularName: "",
+        namespaced: type.namespaced,
+        kind,
+        verbs: ["create"],
+      });
   }
   return resources;
 }

@@ -1,9 +1,16 @@
 /**
- * Kubernetes API server stand-in: core/v1 pods (with the status subresource), endpoints (with the 1.33+
- * deprecation warning), events and namespaces, and discovery.k8s.io/v1 EndpointSlices, over HTTPS with its own CA and
- * bearer-token auth, behaving as kube-apiserver documents
- * (https://kubernetes.io/docs/reference/using-api/api-concepts/). @kubernetes/client-node 1.4.0 list, watch and
- * informers work against it unchanged.
+ * Kubernetes API server stand-in: core/v1 pods (with the status and binding subresources), nodes (with status),
+ * serviceaccounts, endpoints (with the 1.33+ deprecation warning), events and namespaces, and discovery.k8s.io/v1
+ * EndpointSlices, over HTTPS with its own CA and bearer-token auth, behaving as kube-apiserver documents
+ * (https://kubernetes.io/docs/reference/using-api/api-concepts/) and as kube-apiserver 1.37 answers where the two
+ * were compared (sim/real runs the real one). @kubernetes/client-node 1.4.0 list, watch and informers work
+ * against it unchanged.
+ *
+ * Like a real control plane it refuses objects in a namespace that does not exist (NamespaceLifecycle) and pods
+ * whose ServiceAccount does not exist (ServiceAccount admission), creates every namespace's `default`
+ * ServiceAccount (kube-controller-manager's job, done synchronously here), and deletes pods bound to a node
+ * gracefully: marked with deletionTimestamp until their node (the kubelet stand-in, sim/fleet) deletes them with
+ * grace 0.
  *
  * startKubeApiSim({dir}) writes `<dir>/kube-ca.pem` and an admin `<dir>/kubeconfig`, and returns the server URL,
  * tokens, the Hono app, and chaos hooks: `cutWatches()` ends every open watch, `compactAll()` forgets all history
@@ -11,17 +18,17 @@
  * same port with its state kept.
  *
  * What it does NOT do (see README.md for the longer list):
- * - No other resources or API groups (no Services, ConfigMaps, Secrets, Nodes, leases, CRDs; discovery.k8s.io/v1 is
- *   the only named group), so no EndpointSlice controller: slices are whatever clients write.
+ * - No other resources or API groups (no Services, ConfigMaps, Secrets, Leases, CRDs; discovery.k8s.io/v1 is the
+ *   only named group), so no EndpointSlice controller: slices are whatever clients write.
+ * - No scheduler: pods stay unbound until a node stand-in binds them (the kubelet stand-in binds what it runs).
  * - Loopback endpoint addresses are accepted (a real server refuses them; the sandbox's pods live on loopback).
- * - No graceful deletion: DELETE removes the object at once whatever gracePeriodSeconds says; no finalizers,
- *   no garbage collection via ownerReferences, no deletecollection; deleting a namespace deletes its objects at once.
+ * - No finalizers, no garbage collection via ownerReferences, no deletecollection; deleting a namespace deletes
+ *   its objects at once (a real one stays Terminating while the namespace controller empties it).
  * - No server-side apply, no dryRun, no fieldManager/managedFields, no protobuf/CBOR, no OpenAPI documents
  *   (kubectl needs --validate=false); JSON only, plus kubectl's Table format.
- * - No scheduler: pods are never bound to nodes; the kubelet stand-in runs every pod.
  * - Authentication is bearer tokens only (no client certificates, no anonymous access outside public-info paths);
- *   authorization is two fixed roles (admin, read-only), not RBAC.
- * - Validation is partial: names, required container fields, pod spec immutability, event namespace.
+ *   authorization is two fixed roles (admin, read-only), not RBAC; no TokenRequest.
+ * - Validation is partial: names, required container fields, pod spec immutability, event namespace, slices.
  * - History is a bounded in-memory window per type (etcd's time-based compaction is `compactAll()`); nothing
  *   persists across restarts.
  */

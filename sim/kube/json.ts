@@ -49,3 +49,8 @@ export function stringAt(object: JsonObject | undefined, key: string): string | 
   const value = object?.[key];
   return typeof value === "string" ? value : undefined;
 }
+
+/** metav1.Time on the wire: RFC 3339 with second precision. */
+export function rfc3339(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+}

@@ -13,19 +13,22 @@ export interface Target {
   namespace: string | undefined;
   /** Absent for a collection. */
   name: string | undefined;
-  subresource: "status" | undefined;
+  /** `status`, or a create-only subresource of the type (pods/binding). */
+  subresource: "status" | "binding" | undefined;
   watchPrefix: boolean;
 }
 
-function subresourceOf(type: ResourceType, segment: string | undefined): "status" | undefined {
+function subresourceOf(type: ResourceType, segment: string | undefined): Target["subresource"] {
   if (segment === undefined) return undefined;
   if (segment === "status" && type.statusSubresource) return "status";
+  if (segment === "binding" && type.createSubresources?.binding) return "binding";
   throw apiErrors.noSuchPath();
 }
 
 /**
  * `segments` are the path parts after `/api/v1` (group "") or `/apis/<group>/<version>`; returns undefined for the
- * discovery document itself. Namespaces are core/v1, so `namespaces/{name}` alone only resolves in the core group.
+ * discovery document itself. Namespaces are core/v1, so `namespaces/{name}` alone only resolves in the core group;
+ * other cluster-scoped types (nodes) are `<plural>/{name}`.
  */
 export function resolveTarget(segments: string[], group = ""): Target | undefined {
   const parts = segments.map((segment) => decodeURIComponent(segment));
@@ -53,7 +56,11 @@ export function resolveTarget(segments: string[], group = ""): Target | undefine
       watchPrefix,
     };
   const type = resourceTypeByPlural(first, group);
-  if (!type || second !== undefined) throw apiErrors.noSuchPath();
+  if (!type || fourth !== undefined) throw apiErrors.noSuchPath();
+  // A cluster-scoped type (nodes): <plural>[/<name>[/<subresource>]].
+  if (!type.namespaced)
+    return { type, namespace: undefined, name: second, subresource: subresourceOf(type, third), watchPrefix };
+  if (second !== undefined) throw apiErrors.noSuchPath();
   // A namespaced type without a namespace: the all-namespaces collection (list and watch only).
   return { type, namespace: undefined, name: undefined, subresource: undefined, watchPrefix };
 }

@@ -31,6 +31,12 @@ export interface KubeStatus {
   code: number;
 }
 
+/**
+ * What a successful DELETE of a type that does not return the object answers: kube-apiserver's finalizeDelete
+ * builds it without a `code` (the HTTP status is 200 all the same).
+ */
+export type SuccessStatus = Omit<KubeStatus, "code"> & { code?: number };
+
 /** Thrown by any handler; the app turns it into the Status response. */
 export class ApiError extends Error {
   constructor(readonly status: KubeStatus) {
@@ -46,7 +52,7 @@ function failure(code: number, reason: string, message: string, details?: Status
     metadata: {},
     status: "Failure",
     message,
-    reason,
+    ...(reason ? { reason } : {}),
     ...(details ? { details } : {}),
     code,
   });
@@ -74,8 +80,15 @@ export const apiErrors = {
   notFound: (resource: ResourceRef, name: string) =>
     aboutObject(404, "NotFound", resource, name, `$resource "${name}" not found`),
   noSuchPath: () => failure(404, "NotFound", "the server could not find the requested resource", {}),
-  alreadyExists: (resource: ResourceRef, name: string) =>
-    aboutObject(409, "AlreadyExists", resource, name, `$resource "${name}" already exists`),
+  /** `beingDeleted`: the name is held by an object still being deleted (a terminating pod), as the message says. */
+  alreadyExists: (resource: ResourceRef, name: string, beingDeleted = false) =>
+    aboutObject(
+      409,
+      "AlreadyExists",
+      resource,
+      name,
+      `${beingDeleted ? "object is being deleted: " : ""}$resource "${name}" already exists`,
+    ),
   conflict: (resource: ResourceRef, name: string, why: string) =>
     aboutObject(
       409,
@@ -92,6 +105,15 @@ export const apiErrors = {
       { name, kind, causes },
     ),
   badRequest: (message: string) => failure(400, "BadRequest", message),
+  /**
+   * A plain Go error the handler did not wrap (field.ErrorList.ToAggregate() from a subresource's own validation,
+   * such as pods/binding's): kube-apiserver answers 500 with the error text and no reason.
+   */
+  unwrapped: (messages: string[]) =>
+    failure(500, "", messages.length === 1 ? (messages[0] ?? "") : `[${messages.join(", ")}]`),
+  /** The ServiceAccount admission plugin's refusal (admission.NewForbidden wrapping the lookup error). */
+  admissionForbidden: (plural: string, name: string, why: string) =>
+    failure(403, "Forbidden", `${plural} "${name}" is forbidden: ${why}`, { name, kind: plural }),
   /** What NewGenericServerResponse(422) says when a JSON patch cannot be applied. */
   rejectedPatch: (why: string) =>
     failure(422, "Invalid", `the server rejected our request due to an error in our request: ${why}`),
@@ -101,11 +123,12 @@ export const apiErrors = {
     verb: string,
     type: { plural: string; group: string },
     namespace: string | undefined,
+    subresource?: string,
   ) =>
     failure(
       403,
       "Forbidden",
-      `${type.group ? `${type.plural}.${type.group}` : type.plural} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" in API group "${type.group}"${
+      `${type.group ? `${type.plural}.${type.group}` : type.plural} is forbidden: User "${user}" cannot ${verb} resource "${subresource ? `${type.plural}/${subresource}` : type.plural}" in API group "${type.group}"${
         namespace ? ` in the namespace "${namespace}"` : " at the cluster scope"
       }`,
       { ...(type.group ? { group: type.group } : {}), kind: type.plural },
@@ -130,8 +153,15 @@ export const apiErrors = {
     }),
 };
 
-export function successStatus(details: StatusDetails): KubeStatus {
-  return { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details, code: 200 };
+export function successStatus(details?: StatusDetails, code?: number): SuccessStatus {
+  return {
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Success",
+    ...(details ? { details } : {}),
+    ...(code ? { code } : {}),
+  };
 }
 
 export function statusResponse(status: KubeStatus): Response {

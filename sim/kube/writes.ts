@@ -1,19 +1,27 @@
 /**
- * The write verbs (create, update, patch, delete) with kube-apiserver's rules: server-owned metadata (uid,
- * resourceVersion, creationTimestamp) is set here and cannot be changed by clients; a stale resourceVersion is a
- * 409 Conflict; the `status` subresource and the main resource each ignore the other's part; a write that changes
- * nothing creates no revision and no watch event; namespaced objects need their namespace to exist.
- * Deletion is immediate whatever `gracePeriodSeconds` says (there is no graceful-termination phase): the DELETED
- * event carries deletionTimestamp and deletionGracePeriodSeconds: 0, as the final event of a real deletion does.
+ * The write verbs (create, update, patch, delete, and pods/binding) with kube-apiserver's rules: server-owned
+ * metadata (uid, resourceVersion, creationTimestamp, generation, deletion fields) is set here and cannot be changed
+ * by clients; a stale resourceVersion is a 409 Conflict; the `status` subresource and the main resource each ignore
+ * the other's part; a write that changes nothing creates no revision and no watch event; creates pass the
+ * admission plugins of admission.ts (namespace must exist, a pod's ServiceAccount must exist).
+ *
+ * What kube-controller-manager would do a moment later, done synchronously here: every new namespace gets its
+ * `default` ServiceAccount (the serviceaccount controller, within a second on a real cluster), re-created if it is
+ * deleted. Deletion follows deletion.ts (graceful for pods bound to a node). Deleting a namespace removes its
+ * objects at once (a real one goes Terminating until the namespace controller has emptied it).
  * Pure apart from the injected clock and random source.
  */
+import { admitCreate } from "./admission.ts";
+import { bindPod } from "./binding.ts";
 import type { Cluster } from "./cluster.ts";
-import { deepEqual, isJsonObject, type Json, type JsonObject, objectAt, stringAt } from "./json.ts";
+import { checkDeletePreconditions, planDeletion, requestedGrace } from "./deletion.ts";
+import { deepEqual, type Json, type JsonObject, objectAt, rfc3339, stringAt } from "./json.ts";
 import { checkKubeObject } from "./object-schema.ts";
 import { applyPatch } from "./patch/index.ts";
 import { apiVersionOf, RESOURCE_TYPES, type ResourceType } from "./resources/index.ts";
 import { namespaces } from "./resources/namespaces.ts";
-import { apiErrors, describeResource, type KubeStatus, successStatus } from "./status.ts";
+import { DEFAULT_SERVICE_ACCOUNT, serviceAccounts } from "./resources/serviceaccounts.ts";
+import { apiErrors, describeResource, type SuccessStatus, successStatus } from "./status.ts";
 
 export interface WriteServices {
   cluster: Cluster;
@@ -30,14 +38,22 @@ const SERVER_OWNED = [
   "resourceVersion",
   "creationTimestamp",
   "deletionTimestamp",
+  "deletionGracePeriodSeconds",
   "selfLink",
   "generation",
 ];
+/** What an update keeps from the stored object whatever the client sent. */
+const KEPT_ON_UPDATE = [
+  "uid",
+  "creationTimestamp",
+  "name",
+  "namespace",
+  "resourceVersion",
+  "generation",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+];
 const UNDELETABLE_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
-
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 function checkKind(type: ResourceType, body: JsonObject): void {
   const expected = apiVersionOf(type);
@@ -75,11 +91,6 @@ export class Writes {
     return object;
   }
 
-  private requireNamespace(namespace: string | undefined): void {
-    if (namespace && !this.services.cluster.get(namespaces.plural, undefined, namespace))
-      throw apiErrors.notFound(namespaces.plural, namespace);
-  }
-
   private validated(type: ResourceType, object: JsonObject, causes = type.validate(object)): JsonObject {
     const name = stringAt(objectAt(object, "metadata"), "name") ?? "";
     if (causes.length > 0) throw apiErrors.invalid(type.kind, name, causes);
@@ -95,7 +106,7 @@ export class Writes {
       throw apiErrors.badRequest(
         "the namespace of the provided object does not match the namespace sent on the request",
       );
-    this.requireNamespace(namespace);
+    admitCreate(this.services.cluster, type, namespace, object);
     for (const field of SERVER_OWNED) delete metadata[field];
     const generateName = stringAt(metadata, "generateName");
     if (!stringAt(metadata, "name") && generateName)
@@ -109,8 +120,29 @@ export class Writes {
     type.prepareForCreate(typed, this.nowText());
     this.validated(type, typed);
     const name = stringAt(metadata, "name") ?? "";
-    if (this.services.cluster.get(type.plural, namespace, name)) throw apiErrors.alreadyExists(type, name);
-    return this.services.cluster.insert(type.plural, typed);
+    const existing = this.services.cluster.get(type.plural, namespace, name);
+    // The name of an object still being deleted (a terminating pod) is taken too.
+    if (existing)
+      throw apiErrors.alreadyExists(
+        type,
+        name,
+        Boolean(stringAt(objectAt(existing, "metadata"), "deletionTimestamp")),
+      );
+    const created = this.services.cluster.insert(type.plural, typed);
+    if (type === namespaces) this.ensureDefaultServiceAccount(name);
+    return created;
+  }
+
+  /** The serviceaccount controller's job: every namespace has a `default` ServiceAccount. */
+  private ensureDefaultServiceAccount(namespace: string): void {
+    if (!this.services.cluster.get(namespaces.plural, undefined, namespace)) return;
+    if (this.services.cluster.get(serviceAccounts.plural, namespace, DEFAULT_SERVICE_ACCOUNT)) return;
+    this.create(serviceAccounts, namespace, { metadata: { name: DEFAULT_SERVICE_ACCOUNT } });
+  }
+
+  /** pods/binding (binding.ts). */
+  bind(namespace: string, name: string, body: Json): SuccessStatus {
+    return bindPod(this.services.cluster, this.services.now(), namespace, name, body);
   }
 
   update(
@@ -140,6 +172,7 @@ export class Writes {
     const next = this.merged(type, previous, incoming, sub);
     type.applyDefaults?.(next);
     if (sameVersion(next, previous)) return previous;
+    if (sub !== "status") type.prepareForUpdate?.(next, previous);
     const extra = sub === "status" ? [] : (type.validateUpdate?.(next, previous) ?? []);
     this.validated(type, next, [...type.validate(next), ...extra]);
     return this.services.cluster.replace(type.plural, next);
@@ -167,40 +200,52 @@ export class Writes {
     namespace: string | undefined,
     name: string,
     options: Json,
-  ): JsonObject | KubeStatus {
-    const previous = this.existing(type, namespace, name);
-    const metadata = objectAt(previous, "metadata");
-    const preconditions =
-      isJsonObject(options) && isJsonObject(options.preconditions) ? options.preconditions : {};
-    for (const field of ["uid", "resourceVersion"] as const) {
-      const wanted = stringAt(preconditions, field);
-      const actual = stringAt(metadata, field);
-      if (wanted !== undefined && wanted !== actual)
-        throw apiErrors.conflict(
-          type,
-          name,
-          `Precondition failed: ${field === "uid" ? "UID" : "ResourceVersion"} in precondition: ${wanted}, ${field === "uid" ? "UID" : "ResourceVersion"} in object meta: ${actual}`,
-        );
-    }
-    if (type === namespaces && UNDELETABLE_NAMESPACES.has(name))
-      throw apiErrors.forbiddenNamespaceDeletion(name);
-    if (type === namespaces) this.deleteNamespaceContents(name);
-    metadata.deletionTimestamp = this.nowText();
-    if (type.plural === "pods") metadata.deletionGracePeriodSeconds = 0;
-    if (type === namespaces) objectAt(previous, "status").phase = "Terminating";
-    const removed = this.services.cluster.remove(type.plural, previous);
+  ): JsonObject | SuccessStatus {
+    const stored = this.existing(type, namespace, name);
+    checkDeletePreconditions(type, stored, options);
+    if (type === namespaces) return this.deleteNamespace(stored, name);
+    const plan = planDeletion(type, stored, requestedGrace(options), this.services.now());
+    if (plan.action === "keep") return stored;
+    if (plan.action === "remove") return this.finishDeletion(type, stored);
+    const metadata = objectAt(stored, "metadata");
+    metadata.deletionTimestamp = plan.deletionTimestamp;
+    metadata.deletionGracePeriodSeconds = plan.gracePeriodSeconds;
+    if (plan.startsDeletion && typeof metadata.generation === "number" && metadata.generation > 0)
+      metadata.generation += 1;
+    const marked = this.services.cluster.replace(type.plural, stored);
+    // Grace left: the object stays until its node (or a forced DELETE) finishes the deletion.
+    if (plan.gracePeriodSeconds > 0) return marked;
+    return this.finishDeletion(type, marked);
+  }
+
+  private finishDeletion(type: ResourceType, object: JsonObject): JsonObject | SuccessStatus {
+    const removed = this.services.cluster.remove(type.plural, object);
+    const metadata = objectAt(removed, "metadata");
+    const name = stringAt(metadata, "name") ?? "";
+    if (type === serviceAccounts && name === DEFAULT_SERVICE_ACCOUNT)
+      this.ensureDefaultServiceAccount(stringAt(metadata, "namespace") ?? "");
     if (type.returnDeletedObject) return removed;
     return successStatus({ name, ...describeResource(type).details, uid: stringAt(metadata, "uid") ?? "" });
   }
 
-  private deleteNamespaceContents(namespace: string): void {
+  private deleteNamespace(namespace: JsonObject, name: string): JsonObject {
+    if (UNDELETABLE_NAMESPACES.has(name)) throw apiErrors.forbiddenNamespaceDeletion(name);
+    const now = rfc3339(this.services.now());
     for (const type of RESOURCE_TYPES) {
       if (!type.namespaced) continue;
-      for (const object of this.services.cluster.list(type.plural, namespace)) {
-        const name = stringAt(objectAt(object, "metadata"), "name") ?? "";
-        this.delete(type, namespace, name, null);
+      for (const object of this.services.cluster.list(type.plural, name)) {
+        // Gracefully deletable objects (pods) end as a finished deletion does: marked, with no grace left.
+        const metadata = objectAt(object, "metadata");
+        if (type.gracePeriodFor) {
+          metadata.deletionTimestamp ??= now;
+          metadata.deletionGracePeriodSeconds = 0;
+        }
+        this.services.cluster.remove(type.plural, object);
       }
     }
+    objectAt(namespace, "metadata").deletionTimestamp = now;
+    objectAt(namespace, "status").phase = "Terminating";
+    return this.services.cluster.remove(namespaces.plural, namespace);
   }
 
   private merged(
@@ -216,14 +261,7 @@ export class Writes {
     }
     const next: JsonObject = { ...incoming, apiVersion: apiVersionOf(type), kind: type.kind };
     const metadata = objectAt(next, "metadata");
-    for (const field of [
-      "uid",
-      "creationTimestamp",
-      "name",
-      "namespace",
-      "resourceVersion",
-      "deletionTimestamp",
-    ]) {
+    for (const field of KEPT_ON_UPDATE) {
       if (keep[field] === undefined) delete metadata[field];
       else metadata[field] = keep[field] ?? null;
     }

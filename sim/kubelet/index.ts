@@ -1,5 +1,5 @@
 /**
- * Kubelet stand-in: one node that runs every pod of the API server stand-in, talking to it over HTTPS with a bearer
+ * Kubelet stand-in: one node that runs every unscheduled pod of the API server, talking to it over HTTPS with a bearer
  * token like a real kubelet (a @kubernetes/client-node 1.4.0 informer for pods; strategic-merge PATCHes of
  * `pods/status`). Each new Pending pod gets its own loopback IP (`<podIpPrefix>.x.y`, reported as status.podIP and
  * podIPs), its init containers run as real child processes (see pod-worker.ts), and its main containers are then
@@ -10,16 +10,22 @@
  * `<container>/<restartCount>.stdout.log|.stderr.log` its logs, and `volumes/<volumeName>/` each volume. A volume's
  * mountPath is rewritten to that directory in every env value, command and arg (container-env.ts).
  *
+ * As a kubelet, it registers its Node (`nodeName`, default kube-sim-node: POST nodes, then nodes/status Ready),
+ * binds every unscheduled pod to itself through pods/binding (the sandbox has no scheduler), and finishes the
+ * graceful deletion of its pods: when a pod gets metadata.deletionTimestamp it kills the processes and deletes the
+ * pod with gracePeriodSeconds 0 and a uid precondition (node-api.ts, shared with sim/fleet).
+ *
  * What it does NOT do: images (the command runs on the host), main-container processes, probes, resources,
  * secret/configMap env or volumes (CreateContainerConfigError), sidecar init containers (restartPolicy: Always in
- * an init container), graceful termination beyond SIGTERM -> SIGKILL after `killGraceMs`, node objects or leases.
+ * an init container), the grace period itself (SIGTERM, then SIGKILL after `killGraceMs`, whatever the pod's
+ * terminationGracePeriodSeconds), node heartbeats or leases (the Node is reported Ready once, at start).
  */
 import path from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { createLogger, type Logger } from "../../lib/log/index.ts";
-import type { JsonObject } from "../kube/json.ts";
+import { isJsonObject, type JsonObject } from "../kube/json.ts";
 import { IpPool } from "./ip-pool.ts";
-import { nodeBaseEnv, openNodeApi } from "./node-api.ts";
+import { type NodeRuntime, nodeBaseEnv, openNodeApi, runNodeAgent } from "./node-api.ts";
 import { PodWorker } from "./pod-worker.ts";
 
 export interface KubeletOptions {
@@ -91,36 +97,39 @@ export async function startKubelet(options: KubeletOptions): Promise<Kubelet> {
     pool.release(worker.podIP);
   };
 
-  const onPod = (pod: V1Pod) => {
-    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
-    const existing = workerFor(namespace, name);
-    if (stopped || (existing && existing.uid === uid)) return;
-    // Like a real kubelet, run only pods bound to this node or not bound at all (no scheduler here); a pod bound
-    // elsewhere belongs to another node stand-in such as sim/fleet.
-    const boundTo = pod.spec?.nodeName;
-    if (boundTo && boundTo !== deps.nodeName) return;
-    // Same name, new uid: the old pod was deleted while we were not watching (a re-list showed the new one).
-    if (existing) void removeWorker(existing);
-    if (pod.status?.phase && pod.status.phase !== "Pending") return;
-    const json = JSON.parse(JSON.stringify(pod)) as JsonObject;
-    const worker = new PodWorker(json, pool.allocate(), {
-      ...deps,
-      baseEnv: { ...deps.baseEnv, HOSTNAME: name },
-    });
-    workers.set(keyOf(namespace, name), worker);
-    log.info("starting pod", { pod: keyOf(namespace, name), podIP: worker.podIP });
-    worker.start();
+  const runtime: NodeRuntime = {
+    run(pod: V1Pod) {
+      const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
+      const existing = workerFor(namespace, name);
+      if (stopped || (existing && existing.uid === uid)) return;
+      // Same name, new uid: the old pod was deleted while we were not watching (a re-list showed the new one).
+      if (existing) void removeWorker(existing);
+      if (pod.status?.phase && pod.status.phase !== "Pending") return;
+      const json = JSON.parse(JSON.stringify(pod)) as JsonObject;
+      // An unscheduled pod runs as the one bound here that it is about to be (the downward API's spec.nodeName).
+      if (isJsonObject(json.spec) && !json.spec.nodeName) json.spec.nodeName = deps.nodeName;
+      const worker = new PodWorker(json, pool.allocate(), {
+        ...deps,
+        baseEnv: { ...deps.baseEnv, HOSTNAME: name },
+      });
+      workers.set(keyOf(namespace, name), worker);
+      log.info("starting pod", { pod: keyOf(namespace, name), podIP: worker.podIP });
+      worker.start();
+    },
+    async stop(namespace, name, uid) {
+      const worker = workerFor(namespace, name);
+      if (!worker || (uid && worker.uid !== uid)) return;
+      log.info("pod deleted, killing its processes", { pod: keyOf(namespace, name) });
+      await removeWorker(worker);
+    },
   };
 
-  const onDelete = (pod: V1Pod) => {
-    const { namespace = "", name = "", uid = "" } = pod.metadata ?? {};
-    const worker = workerFor(namespace, name);
-    if (!worker || (uid && worker.uid !== uid)) return;
-    log.info("pod deleted, killing its processes", { pod: keyOf(namespace, name) });
-    void removeWorker(worker);
-  };
-
-  await nodeApi.watchPods({ onPod, onDelete });
+  await runNodeAgent(nodeApi, runtime, {
+    nodeName: deps.nodeName,
+    hostIP: HOST_IP,
+    claimUnscheduled: true,
+    log,
+  });
 
   return {
     podIpFor: (namespace, name) => workerFor(namespace, name)?.podIP,

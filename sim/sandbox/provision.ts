@@ -14,6 +14,13 @@ export const CONTROLLER_SERVICE = "kubernetes-vault";
 /** Roles the controller policy covers, and one (unlisted-app) it deliberately does not, to show Vault's 403 on a pod. */
 export const SAMPLE_ROLES = ["demo-app", "demo-batch", "unlisted-app"] as const;
 export const SAMPLE_NAMESPACES = ["team-a", "team-b", "team-c"] as const;
+/**
+ * The sample pods' ServiceAccounts beyond each namespace's `default`: a real API server (and the stand-in, as it)
+ * refuses a pod whose ServiceAccount does not exist.
+ */
+export const SAMPLE_SERVICE_ACCOUNTS: readonly { namespace: string; name: string }[] = [
+  { namespace: "team-a", name: "web" },
+];
 /** team-c may ask for nothing: its pods show the allow-list refusal. */
 export const SANDBOX_ALLOW_LIST = "team-a: demo-app, unlisted-app\nteam-b: demo-app, demo-batch\n";
 
@@ -132,6 +139,41 @@ export async function provisionVault(
   };
 }
 
+/** Creates a ServiceAccount; one that exists already is fine (provisioning may run against a kept cluster). */
+export async function createServiceAccount(kube: ApiCaller, namespace: string, name: string): Promise<void> {
+  await kube
+    .call("POST", `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+      apiVersion: "v1",
+      kind: "ServiceAccount",
+      metadata: { name },
+    })
+    .catch((error: Error) => {
+      if (!/-> 409/.test(error.message)) throw error;
+    });
+}
+
+const DEFAULT_ACCOUNT_DEADLINE_MS = 30_000;
+const DEFAULT_ACCOUNT_POLL_MS = 50;
+
+/**
+ * Waits for the namespace's `default` ServiceAccount: kube-controller-manager creates it within a second of the
+ * namespace on a real cluster (the stand-in at once), and until then the ServiceAccount admission plugin refuses
+ * pods that run as it.
+ */
+async function defaultServiceAccount(kube: ApiCaller, namespace: string): Promise<void> {
+  const until = Date.now() + DEFAULT_ACCOUNT_DEADLINE_MS;
+  for (;;) {
+    try {
+      await kube.call("GET", `/api/v1/namespaces/${namespace}/serviceaccounts/default`);
+      return;
+    } catch (error) {
+      if (Date.now() > until)
+        throw new Error(`namespace ${namespace} got no default ServiceAccount: ${(error as Error).message}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, DEFAULT_ACCOUNT_POLL_MS));
+  }
+}
+
 export async function provisionKubernetes(server: string, caPem: string, token: string): Promise<void> {
   const kube = new ApiCaller(server, caPem, { authorization: `Bearer ${token}` });
   for (const name of [CONTROLLER_NAMESPACE, ...SAMPLE_NAMESPACES]) {
@@ -141,6 +183,9 @@ export async function provisionKubernetes(server: string, caPem: string, token: 
       metadata: { name },
     });
   }
+  for (const name of SAMPLE_NAMESPACES) await defaultServiceAccount(kube, name);
+  for (const account of SAMPLE_SERVICE_ACCOUNTS)
+    await createServiceAccount(kube, account.namespace, account.name);
   // In place of the controller's headless Service (the stand-in has no Services): the placeholder EndpointSlice the
   // EndpointSlice controller keeps for a Service with no endpoints. endpoints.ts fills it as replicas come and go.
   await kube.call("POST", `/apis/discovery.k8s.io/v1/namespaces/${CONTROLLER_NAMESPACE}/endpointslices`, {

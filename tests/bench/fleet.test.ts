@@ -168,3 +168,28 @@ test("an init that cannot start (invalid TIMEOUT) exits 2 like the executable an
   const log = readFileSync(String(fleet.logPathFor(NAMESPACE, "fleet-broken", INIT_CONTAINER)), "utf8");
   expect(log).toContain("TIMEOUT");
 });
+
+// Like a kubelet (https://kubernetes.io/docs/concepts/architecture/nodes/#self-registration-of-nodes,
+// https://kubernetes.io/docs/concepts/workloads/pods/pod-termination/): the fleet registers its Node and finishes the
+// graceful deletion of its pods once their endpoints are closed.
+test("the fleet registered its Node, and a deleted fleet pod is removed once its endpoint is closed", async () => {
+  const node = (await kube.call("GET", `/api/v1/nodes/${fleet.nodeName}`)) as {
+    status?: { conditions?: { type: string; status: string }[] };
+  };
+  expect(node.status?.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "True" }));
+  const name = podName(PODS - 1);
+  const before = fleet.podCount();
+  const deleted = (await kube.call("DELETE", `/api/v1/namespaces/${NAMESPACE}/pods/${name}`)) as {
+    metadata?: { deletionGracePeriodSeconds?: number };
+  };
+  // Bound to the fleet's node, the pod is marked rather than removed: the node has the last word.
+  expect(deleted.metadata?.deletionGracePeriodSeconds).toBe(30);
+  await waitFor("the fleet to close the pod's endpoint", () => fleet.podIpFor(NAMESPACE, name) === undefined);
+  expect(fleet.podCount()).toBe(before - 1);
+  await waitFor("the fleet's final DELETE", () =>
+    kube.call("GET", `/api/v1/namespaces/${NAMESPACE}/pods/${name}`).then(
+      () => false,
+      (error: Error) => /-> 404/.test(error.message),
+    ),
+  );
+});

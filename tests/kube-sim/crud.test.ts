@@ -2,7 +2,7 @@
 // Follows https://kubernetes.io/docs/reference/using-api/api-concepts/ (resource URIs, verbs, create/update
 // semantics) and https://kubernetes.io/docs/reference/kubernetes-api/common-definitions/status/ (Status shape).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { call, podManifest, startTestSim, type TestSim } from "./helpers.ts";
+import { call, expectStatus, podManifest, startTestSim, type TestSim } from "./helpers.ts";
 
 // Real servers and processes on a busy CI machine: wait generously (bunfig's timeout is not applied by bun 1.4).
 setDefaultTimeout(60_000);
@@ -14,14 +14,6 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const pods = "/api/v1/namespaces/default/pods";
-
-function expectStatus(
-  json: { kind: string; apiVersion: string; status: string; code: number; reason: string },
-  code: number,
-  reason: string,
-) {
-  expect(json).toMatchObject({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason });
-}
 
 describe("authentication (bearer tokens)", () => {
   test("a missing token is 401 with an Unauthorized Status", async () => {

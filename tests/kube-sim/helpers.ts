@@ -2,6 +2,7 @@
  * Test helpers for the API server stand-in: a started sim in a temp dir, a JSON client over its real HTTPS
  * endpoint (Bun fetch trusting the sim's CA), and a watch reader that yields events line by line.
  */
+import { afterAll, beforeAll, expect } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -22,6 +23,24 @@ export async function startTestSim(options: Partial<KubeApiSimOptions> = {}): Pr
     async close() {
       await sim.stop();
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One sim for the whole test file: started in beforeAll, closed in afterAll. `sim` is readable from the tests
+ * (after beforeAll has run).
+ */
+export function useTestSim(options: Partial<KubeApiSimOptions> = {}): { readonly sim: KubeApiSim } {
+  let current: TestSim | undefined;
+  beforeAll(async () => {
+    current = await startTestSim(options);
+  });
+  afterAll(() => current?.close());
+  return {
+    get sim() {
+      if (!current) throw new Error("the test sim is read before beforeAll started it");
+      return current.sim;
     },
   };
 }
@@ -57,6 +76,15 @@ export async function call(
   });
   const text = await response.text();
   return { status: response.status, headers: response.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+/** A failure Status with this code and reason (kube-apiserver's error body). */
+export function expectStatus(
+  json: { kind: string; apiVersion: string; status: string; code: number; reason?: string },
+  code: number,
+  reason: string,
+) {
+  expect(json).toMatchObject({ kind: "Status", apiVersion: "v1", status: "Failure", code, reason });
 }
 
 export function podManifest(

@@ -48,8 +48,10 @@ describe("watch", () => {
     await call(t.sim, "DELETE", `${pods}/w2`);
     const reader = await watch(`resourceVersion=${from}`);
     expect(reader.status).toBe(200);
-    const events = await eventsUntil(reader, 3);
-    expect(summary(events)).toEqual(["ADDED w2", "MODIFIED w1", "DELETED w2"]);
+    const events = await eventsUntil(reader, 4);
+    // Deleting a pod marks it first (deletionTimestamp, grace 0 for an unbound pod), then removes it, as
+    // kube-apiserver 1.37 does: a MODIFIED event before the DELETED one.
+    expect(summary(events)).toEqual(["ADDED w2", "MODIFIED w1", "MODIFIED w2", "DELETED w2"]);
     const versions = events.map((e) => Number(e.object.metadata.resourceVersion));
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     // Live changes follow the replay.
@@ -125,7 +127,7 @@ describe("watch", () => {
     // The current version is still watchable.
     const fresh = await watch(`resourceVersion=${t.sim.cluster.resourceVersion}`);
     await call(t.sim, "DELETE", `${pods}/w4`);
-    expect(summary(await eventsUntil(fresh, 1))).toEqual(["DELETED w4"]);
+    expect(summary(await eventsUntil(fresh, 2))).toEqual(["MODIFIED w4", "DELETED w4"]);
     fresh.close();
   });
 
@@ -175,7 +177,7 @@ describe("watch", () => {
     expect(summary(await eventsUntil(reader, 1))).toEqual(["ADDED single"]);
     await call(t.sim, "DELETE", `${pods}/single-not`);
     await call(t.sim, "DELETE", `${pods}/single`);
-    expect(summary(await eventsUntil(reader, 1))).toEqual(["DELETED single"]);
+    expect(summary(await eventsUntil(reader, 2))).toEqual(["MODIFIED single", "DELETED single"]);
     reader.close();
   });
 

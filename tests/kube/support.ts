@@ -8,6 +8,9 @@ import path from "node:path";
 import { createKubeTransport, type KubeTransport, loadKubeConfig } from "../../lib/kube/index.ts";
 import { type KubeApiSim, startKubeApiSim } from "../../sim/kube/index.ts";
 
+/** The ServiceAccount test pods run as; like a real one, the stand-in refuses pods whose account is missing. */
+const POD_SERVICE_ACCOUNT = "app";
+
 export interface KubeFixture {
   sim: KubeApiSim;
   dir: string;
@@ -26,10 +29,12 @@ export async function startKubeFixture(): Promise<KubeFixture> {
   await writeFile(path.join(serviceAccountDir, "ca.crt"), sim.caPem);
   const url = new URL(sim.server);
   const env = { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port };
+  const admin = createKubeTransport(loadKubeConfig({ kubeconfigPath: sim.adminKubeconfigPath }));
+  await createServiceAccount(admin, "default", POD_SERVICE_ACCOUNT);
   return {
     sim,
     dir,
-    admin: createKubeTransport(loadKubeConfig({ kubeconfigPath: sim.adminKubeconfigPath })),
+    admin,
     inCluster: () => createKubeTransport(loadKubeConfig({ serviceAccountDir, env })),
     async close() {
       await sim.stop();
@@ -51,8 +56,17 @@ export async function expectStatus(
   return answer.body;
 }
 
+async function createServiceAccount(admin: KubeTransport, namespace: string, name: string): Promise<void> {
+  await expectStatus(admin, 201, `/api/v1/namespaces/${namespace}/serviceaccounts`, {
+    method: "POST",
+    body: { metadata: { name } },
+  });
+}
+
+/** A namespace with the ServiceAccount test pods run as. */
 export async function createNamespace(admin: KubeTransport, name: string): Promise<void> {
   await expectStatus(admin, 201, "/api/v1/namespaces", { method: "POST", body: { metadata: { name } } });
+  await createServiceAccount(admin, name, POD_SERVICE_ACCOUNT);
 }
 
 export function podBody(name: string, annotations: Record<string, string> = {}) {
@@ -60,7 +74,10 @@ export function podBody(name: string, annotations: Record<string, string> = {}) 
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name, annotations: { "unrelated.example/big": "x".repeat(2000), ...annotations } },
-    spec: { serviceAccountName: "app", containers: [{ name: "app", image: "registry.example/app:1" }] },
+    spec: {
+      serviceAccountName: POD_SERVICE_ACCOUNT,
+      containers: [{ name: "app", image: "registry.example/app:1" }],
+    },
   };
 }
 

@@ -2,8 +2,10 @@
 // Follows https://kubernetes.io/docs/concepts/workloads/pods/init-containers/ (init containers run one at a time, in
 // order, each to completion, before the app containers; a failed one is restarted unless restartPolicy is Never),
 // https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#container-restarts (exponential back-off,
-// CrashLoopBackOff) and https://kubernetes.io/docs/tasks/inject-data-application/environment-variable-expose-pod-information/
-// (downward API env).
+// CrashLoopBackOff), https://kubernetes.io/docs/tasks/inject-data-application/environment-variable-expose-pod-information/
+// (downward API env), https://kubernetes.io/docs/concepts/architecture/nodes/#self-registration-of-nodes (the node
+// registers itself) and https://kubernetes.io/docs/concepts/workloads/pods/pod-termination/ (the node finishes a
+// pod's graceful deletion once its containers are gone).
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -25,6 +27,10 @@ let logDir: string;
 
 beforeAll(async () => {
   t = await startTestSim();
+  // The first pod runs as demo-sa: like a real API server, the stand-in admits no pod whose account is missing.
+  await call(t.sim, "POST", "/api/v1/namespaces/default/serviceaccounts", {
+    body: { metadata: { name: "demo-sa" } },
+  });
   logDir = await mkdtemp(path.join(tmpdir(), "kubelet-"));
   kubelet = await startKubelet({
     server: t.sim.server,
@@ -78,6 +84,8 @@ function alive(pid: number): boolean {
   }
 }
 
+const fieldRefEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+
 const shell = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
   name,
   image: "busybox",
@@ -88,7 +96,6 @@ const shell = (name: string, script: string, extra: Record<string, unknown> = {}
 describe("a pod with two init containers", () => {
   test("runs them in order with downward-API env, then reports the main container running and the pod Ready", async () => {
     const watch = await openWatch(t.sim, `${pods}?watch=true&fieldSelector=metadata.name%3Dtwo-inits`);
-    const fieldRef = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
     const mounts = { volumeMounts: [{ name: "work", mountPath: "/var/run/work" }] };
     const created = await createPod({
       metadata: {
@@ -106,13 +113,13 @@ describe("a pod with two init containers", () => {
             {
               ...mounts,
               env: [
-                fieldRef("POD_NAME", "metadata.name"),
-                fieldRef("POD_NAMESPACE", "metadata.namespace"),
-                fieldRef("POD_UID", "metadata.uid"),
-                fieldRef("POD_IP", "status.podIP"),
-                fieldRef("ROLE", "metadata.annotations['pod.boostport.com/vault-approle']"),
-                fieldRef("APP", "metadata.labels['app']"),
-                fieldRef("SA", "spec.serviceAccountName"),
+                fieldRefEnv("POD_NAME", "metadata.name"),
+                fieldRefEnv("POD_NAMESPACE", "metadata.namespace"),
+                fieldRefEnv("POD_UID", "metadata.uid"),
+                fieldRefEnv("POD_IP", "status.podIP"),
+                fieldRefEnv("ROLE", "metadata.annotations['pod.boostport.com/vault-approle']"),
+                fieldRefEnv("APP", "metadata.labels['app']"),
+                fieldRefEnv("SA", "spec.serviceAccountName"),
                 { name: "NAME_AGAIN", value: "$(POD_NAME)" },
                 { name: "GREETING", value: "hello-$(NAME_AGAIN)" },
                 { name: "OUT", value: "/var/run/work" },
@@ -171,6 +178,61 @@ describe("a pod with two init containers", () => {
     ]);
     expect(transitions.indexOf("second:running")).toBeGreaterThan(transitions.indexOf("first:terminated"));
   }, 90_000);
+});
+
+describe("as a node", () => {
+  test("it registered its Node, Ready, with its address", async () => {
+    const { status, json } = await call(t.sim, "GET", "/api/v1/nodes/kube-sim-node");
+    expect(status).toBe(200);
+    expect(json.metadata.labels["kubernetes.io/hostname"]).toBe("kube-sim-node");
+    expect(json.status.conditions).toContainEqual(expect.objectContaining({ type: "Ready", status: "True" }));
+    expect(json.status.addresses).toContainEqual({ type: "InternalIP", address: "127.0.0.1" });
+  });
+
+  test("it binds an unscheduled pod to itself (there is no scheduler) and runs it", async () => {
+    const created = await createPod({
+      metadata: { name: "unscheduled" },
+      spec: {
+        restartPolicy: "Never",
+        // The downward API already names the node the pod is being bound to.
+        initContainers: [
+          shell("node", '[ "$NODE" = kube-sim-node ]', { env: [fieldRefEnv("NODE", "spec.nodeName")] }),
+        ],
+        containers: [{ name: "app", image: "a" }],
+      },
+    });
+    expect(created.spec.nodeName).toBeUndefined();
+    const pod = await waitForPod("unscheduled", "Running or Failed", (p) =>
+      ["Running", "Failed"].includes(p.status.phase),
+    );
+    expect(pod.status.phase).toBe("Running");
+    expect(pod.spec.nodeName).toBe("kube-sim-node");
+    expect(pod.status.conditions).toContainEqual(
+      expect.objectContaining({ type: "PodScheduled", status: "True" }),
+    );
+  });
+
+  test("a pod bound to another node is left alone, and so is its deletion", async () => {
+    await createPod({
+      metadata: { name: "elsewhere" },
+      spec: { nodeName: "other-node", containers: [{ name: "app", image: "a" }] },
+    });
+    const deleted = await call(t.sim, "DELETE", `${pods}/elsewhere`);
+    expect(deleted.json.metadata.deletionTimestamp).toBeString();
+    // The kubelet saw both events (a later pod of its own is running) and touched neither.
+    await createPod({
+      metadata: { name: "after-elsewhere" },
+      spec: { containers: [{ name: "app", image: "a" }] },
+    });
+    await waitForPod("after-elsewhere", "Running", (p) => p.status.phase === "Running");
+    expect(kubelet.podIpFor("default", "elsewhere")).toBeUndefined();
+    const still = await getPod("elsewhere");
+    expect(still.status.phase).toBe("Pending");
+    expect(still.metadata.deletionTimestamp).toBeString();
+    // Its own node never comes: only a forced deletion (grace 0) removes it, as on a real cluster.
+    await call(t.sim, "DELETE", `${pods}/elsewhere?gracePeriodSeconds=0`);
+    expect((await call(t.sim, "GET", `${pods}/elsewhere`)).status).toBe(404);
+  });
 });
 
 describe("pod IPs", () => {
@@ -336,12 +398,14 @@ describe("deletion and shutdown", () => {
     return pid;
   }
 
-  test("deleting a pod kills its process and frees its address and volumes", async () => {
+  test("deleting a pod kills its process, frees its address and volumes, and then finishes the deletion", async () => {
     const pid = await startSleeper("doomed");
     expect(kubelet.runningPids()).toContain(pid);
     const volume = kubelet.volumeDirFor("default", "doomed", "scratch") ?? "";
     expect(existsSync(volume)).toBe(true);
-    await call(t.sim, "DELETE", `${pods}/doomed`);
+    const deleted = await call(t.sim, "DELETE", `${pods}/doomed`);
+    // Bound to this node, the pod is deleted gracefully: it stays until the kubelet says its containers are gone.
+    expect(deleted.json.metadata.deletionGracePeriodSeconds).toBe(30);
     await waitFor(
       "the init process and its child to die",
       () => !alive(pid) && groupMembers(pid).length === 0,
@@ -349,12 +413,21 @@ describe("deletion and shutdown", () => {
     await waitFor("the kubelet to forget the pod", () => kubelet.podIpFor("default", "doomed") === undefined);
     await waitFor("the volume to be removed", () => !existsSync(volume));
     expect(kubelet.runningPids()).not.toContain(pid);
+    await waitFor(
+      "the kubelet's final DELETE",
+      async () => (await call(t.sim, "GET", `${pods}/doomed`)).status === 404,
+    );
   }, 90_000);
 
   test("a pod deleted and re-created under the same name runs afresh", async () => {
     const pid = await startSleeper("again");
     const oldIp = kubelet.podIpFor("default", "again");
     await call(t.sim, "DELETE", `${pods}/again`);
+    // The name is taken until the kubelet has finished the graceful deletion, as on a real cluster.
+    await waitFor(
+      "the old pod to be gone",
+      async () => (await call(t.sim, "GET", `${pods}/again`)).status === 404,
+    );
     await createPod({
       metadata: { name: "again" },
       spec: { initContainers: [shell("quick", "true")], containers: [{ name: "app", image: "a" }] },

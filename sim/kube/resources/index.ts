@@ -4,12 +4,22 @@ import { endpoints } from "./endpoints.ts";
 import { endpointSlices } from "./endpointslices.ts";
 import { events } from "./events.ts";
 import { namespaces } from "./namespaces.ts";
+import { nodes } from "./nodes.ts";
 import { pods } from "./pods.ts";
+import { serviceAccounts } from "./serviceaccounts.ts";
 import type { ResourceType } from "./types.ts";
 
 export { apiVersionOf, type ResourceType } from "./types.ts";
 
-export const RESOURCE_TYPES: readonly ResourceType[] = [pods, endpoints, events, namespaces, endpointSlices];
+export const RESOURCE_TYPES: readonly ResourceType[] = [
+  pods,
+  endpoints,
+  events,
+  namespaces,
+  nodes,
+  serviceAccounts,
+  endpointSlices,
+];
 
 /** The named API groups (everything but core/v1), each with its one served version. */
 export const API_GROUPS: readonly { name: string; version: string }[] = [

@@ -3,6 +3,11 @@
  * copy the `patchStrategy`/`patchMergeKey` tags of k8s.io/api/core/v1 types.go: containers, env, volumes,
  * conditions and podIPs merge by key; containerStatuses and initContainerStatuses carry no strategy there
  * (`listType=atomic`), so a strategic patch replaces them whole, as a real server does.
+ *
+ * As kube-apiserver 1.37's pod strategy: `metadata.generation` starts at 1 and grows with each spec change and
+ * when graceful deletion starts; the spec is immutable apart from the fields ValidatePodUpdate lists (so
+ * `spec.nodeName` is set only through pods/binding, binding.ts); DELETE is graceful for a pod bound to a node
+ * (https://kubernetes.io/docs/concepts/workloads/pods/pod-termination/), immediate for an unbound or finished one.
  */
 import { deepEqual, isJsonObject, type Json, type JsonObject, objectAt } from "../json.ts";
 import type { StatusCause } from "../status.ts";
@@ -45,8 +50,15 @@ function validateContainers(spec: JsonObject, list: "containers" | "initContaine
   return causes;
 }
 
-/** The spec fields a pod update may change (ValidatePodUpdate); everything else is immutable. */
-function mutablePartsRemoved(spec: Json | undefined): Json | undefined {
+/** ValidatePodUpdate's refusal as kube-apiserver 1.37 words it (the real one appends a diff of the Go structs). */
+export const POD_UPDATE_FORBIDDEN =
+  "Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)";
+
+/**
+ * The spec with the fields a pod update may change (ValidatePodUpdate) removed; everything else is immutable,
+ * spec.nodeName included. terminationGracePeriodSeconds may change only from a negative value to 1.
+ */
+function mutablePartsRemoved(spec: Json | undefined, previous: Json | undefined): Json | undefined {
   if (!isJsonObject(spec)) return spec;
   const copy = structuredClone(spec);
   for (const list of ["containers", "initContainers"]) {
@@ -56,9 +68,13 @@ function mutablePartsRemoved(spec: Json | undefined): Json | undefined {
   }
   delete copy.activeDeadlineSeconds;
   delete copy.tolerations;
-  delete copy.terminationGracePeriodSeconds;
+  const oldGrace = isJsonObject(previous) ? previous.terminationGracePeriodSeconds : undefined;
+  if (typeof oldGrace === "number" && oldGrace < 0 && copy.terminationGracePeriodSeconds === 1)
+    copy.terminationGracePeriodSeconds = oldGrace;
   return copy;
 }
+
+const FINISHED_PHASES = new Set(["Succeeded", "Failed"]);
 
 export const pods: ResourceType = {
   group: "",
@@ -92,7 +108,9 @@ export const pods: ResourceType = {
     },
     setLists: new Set(["metadata.finalizers"]),
   },
+  createSubresources: { binding: "Binding" },
   prepareForCreate(pod) {
+    objectAt(pod, "metadata").generation = 1;
     const spec = objectAt(pod, "spec");
     spec.restartPolicy ??= "Always";
     spec.terminationGracePeriodSeconds ??= 30;
@@ -113,14 +131,28 @@ export const pods: ResourceType = {
     ];
   },
   validateUpdate(next, previous) {
-    if (deepEqual(mutablePartsRemoved(next.spec), mutablePartsRemoved(previous.spec))) return [];
-    return [
-      {
-        reason: "FieldValueForbidden",
-        field: "spec",
-        message:
-          "Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations) or `spec.terminationGracePeriodSeconds`",
-      },
-    ];
+    if (
+      deepEqual(
+        mutablePartsRemoved(next.spec, previous.spec),
+        mutablePartsRemoved(previous.spec, previous.spec),
+      )
+    )
+      return [];
+    return [{ reason: "FieldValueForbidden", field: "spec", message: POD_UPDATE_FORBIDDEN }];
+  },
+  prepareForUpdate(next, previous) {
+    if (deepEqual(next.spec, previous.spec)) return;
+    const metadata = objectAt(next, "metadata");
+    metadata.generation = (typeof metadata.generation === "number" ? metadata.generation : 0) + 1;
+  },
+  // The pod strategy's CheckGracefulDelete: the requested grace, else the pod's own (0 when unset); 0 for a pod
+  // no node runs (unbound) or one already finished; a negative period means 1 s.
+  gracePeriodFor(pod, requested) {
+    const spec = isJsonObject(pod.spec) ? pod.spec : {};
+    const own = spec.terminationGracePeriodSeconds;
+    let period = requested ?? (typeof own === "number" ? own : 0);
+    const phase = isJsonObject(pod.status) ? pod.status.phase : undefined;
+    if (!spec.nodeName || (typeof phase === "string" && FINISHED_PHASES.has(phase))) period = 0;
+    return period < 0 ? 1 : period;
   },
 };

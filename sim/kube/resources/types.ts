@@ -30,6 +30,16 @@ export interface ResourceType {
   validate(object: JsonObject): StatusCause[];
   /** Extra rules for updates (immutable fields); `previous` is the stored object. */
   validateUpdate?(next: JsonObject, previous: JsonObject): StatusCause[];
+  /** Server-side changes to an update of the main resource that changes something (a pod's generation). */
+  prepareForUpdate?(next: JsonObject, previous: JsonObject): void;
+  /**
+   * Present for types with graceful deletion (pods): the grace period a DELETE that starts deleting `object`
+   * gets, from the DeleteOptions' `requested` seconds (already clamped to >= 1 when negative) or the object's
+   * default, as the type's CheckGracefulDelete decides. 0 deletes at once.
+   */
+  gracePeriodFor?(object: JsonObject, requested: number | undefined): number;
+  /** Subresources that only take a POST (pods/binding), by path segment, with the kind they accept. */
+  createSubresources?: Readonly<Record<string, string>>;
   /** The text of the `Warning: 299` header a real server adds to every request for a deprecated type. */
   deprecationWarning?: string;
 }
@@ -78,19 +88,29 @@ export function invalidValue(field: string, value: string, why: string): StatusC
   return { reason: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(value)}: ${why}`, field };
 }
 
+/** k8s.io/apimachinery/pkg/util/validation's wording (1.37), example and regex included. */
+const NAME_RULES = {
+  subdomain: {
+    pattern: DNS_SUBDOMAIN,
+    limit: 253,
+    why: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+  },
+  label: {
+    pattern: DNS_LABEL,
+    limit: 63,
+    why: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+  },
+} as const;
+
 export function validateName(object: JsonObject, style: "subdomain" | "label"): StatusCause[] {
   const metadata = object.metadata as JsonObject | undefined;
   const name = stringAt(metadata, "name") ?? "";
   if (!name) return [required("metadata.name", "Required value: name or generateName is required")];
-  const pattern = style === "subdomain" ? DNS_SUBDOMAIN : DNS_LABEL;
-  const limit = style === "subdomain" ? 253 : 63;
-  if (!pattern.test(name) || name.length > limit)
-    return [
-      invalidValue(
-        "metadata.name",
-        name,
-        `a lowercase RFC 1123 ${style} must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`,
-      ),
-    ];
-  return [];
+  const rule = NAME_RULES[style];
+  // One cause per broken rule, as IsDNS1123Subdomain/Label return them.
+  const causes: StatusCause[] = [];
+  if (name.length > rule.limit)
+    causes.push(invalidValue("metadata.name", name, `must be no more than ${rule.limit} characters`));
+  if (!rule.pattern.test(name)) causes.push(invalidValue("metadata.name", name, rule.why));
+  return causes;
 }
