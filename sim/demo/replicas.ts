@@ -55,10 +55,13 @@ export async function startReplicas(options: {
     name: `kubernetes-vault-${n}`,
     ip: `${options.addressPrefix}.${n + 1}`,
   }));
-  await publishControllerEndpoints(
-    options.sandbox.kube,
-    members.map((m) => ({ ip: m.ip, podName: m.name })),
-  );
+  // A real API server refuses loopback addresses in EndpointSlices ("may not be in the loopback range"), so on the
+  // real backend the replicas find each other through RAFT_PEERS alone.
+  if (options.sandbox.backend !== "real")
+    await publishControllerEndpoints(
+      options.sandbox.kube,
+      members.map((m) => ({ ip: m.ip, podName: m.name })),
+    );
   const raftPeers = members.map((m) => `${m.name}=${m.ip}:${CONTROLLER_PORTS.raft}`).join(",");
   const replicas = members.map((member, n): Replica => {
     const dir = join(options.stateDir, member.name);
