@@ -91,3 +91,16 @@ export const vaultAddress: Converter<VaultAddress> = (raw) => {
       : [];
   return accept({ addr: url.origin, warnings });
 };
+
+/**
+ * VAULT_ADDR where plain http cannot work: the init sends the role_id and secret_id to its Vault, and refuses a push
+ * naming an http:// Vault (so a controller configured with one could serve no pod). `why` says it for the reader.
+ */
+export function httpsVaultAddress(why: string): Converter<VaultAddress> {
+  return (raw) => {
+    const parsed = vaultAddress(raw);
+    if (parsed.ok && !parsed.value.addr.startsWith("https:"))
+      return refuse(`uses plain http: ${why}`, "use Vault's https:// address, e.g. https://vault.vault.svc:8200");
+    return parsed;
+  };
+}

@@ -6,7 +6,7 @@
  * problem, including cross-variable rules, and never quotes VAULT_TOKEN or CLUSTER_KEY. Files named here are read
  * later with files.ts, which names the variable when one is missing or not PEM.
  */
-import { defaultListenAddress, type ListenAddress, listenAddress, vaultAddress } from "./address.ts";
+import { defaultListenAddress, httpsVaultAddress, type ListenAddress, listenAddress } from "./address.ts";
 import { compileGlob } from "./allow-list/index.ts";
 import {
   bool,
@@ -64,13 +64,18 @@ const pkiRoleName = (raw: string) =>
         "use the role's name as in `vault list <mount>/roles`",
       );
 
+/** The controller pushes VAULT_ADDR to every init, and an init refuses a push naming an http:// Vault. */
+const controllerVaultAddress = httpsVaultAddress(
+  "every init container refuses a push naming an http:// Vault, so no pod could be served, and VAULT_TOKEN would cross the network unencrypted",
+);
+
 const TOKEN_FIX =
   "create a periodic token from a token role (`vault token create -role=kubernetes-vault`) and deliver it from a Secret";
 
 const controllerShape = {
   RAFT_DIR: field(directoryPath, { default: CONTROLLER_DEFAULTS.raftDir }),
   VAULT_TOKEN: field(secret({ what: "token", fix: TOKEN_FIX }), { required: TOKEN_FIX }),
-  VAULT_ADDR: field(vaultAddress, {
+  VAULT_ADDR: field(controllerVaultAddress, {
     required: "set it to Vault's address, e.g. https://vault.vault.svc:8200",
   }),
   KUBERNETES_NAMESPACE: field(dns1123Label, {

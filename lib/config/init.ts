@@ -10,13 +10,7 @@
  * INSECURE_UNAUTHENTICATED_PUSH=true. VAULT_ADDR must be https://: the init sends the role_id and secret_id there.
  */
 import { posix } from "node:path";
-import {
-  defaultListenAddress,
-  type ListenAddress,
-  listenAddress,
-  type VaultAddress,
-  vaultAddress,
-} from "./address.ts";
+import { defaultListenAddress, httpsVaultAddress, type ListenAddress, listenAddress } from "./address.ts";
 import {
   appRoleName,
   bool,
@@ -41,16 +35,9 @@ export const INIT_DEFAULTS = {
 const ROLE_ID_FIX =
   "set it to the AppRole's role_id (`vault read -field=role_id auth/approle/role/<role>/role-id`), preferably from a Secret";
 
-/** The init sends the role_id and secret_id to this Vault, and pushes naming an http:// Vault are refused anyway. */
-const httpsVaultAddress: Converter<VaultAddress> = (raw) => {
-  const parsed = vaultAddress(raw);
-  if (parsed.ok && !parsed.value.addr.startsWith("https:"))
-    return refuse(
-      "uses plain http: the init would send the role_id and secret_id to Vault unencrypted (pushes naming an http:// Vault are refused as well)",
-      "use Vault's https:// address, e.g. https://vault.vault.svc:8200",
-    );
-  return parsed;
-};
+const initVaultAddress = httpsVaultAddress(
+  "the init would send the role_id and secret_id to Vault unencrypted (pushes naming an http:// Vault are refused as well)",
+);
 
 /** Also raised by lib/init's runInit for settings built by hand, so no caller is unauthenticated by omission. */
 export const CONTROLLER_CA_MISSING: ConfigProblem = {
@@ -68,7 +55,7 @@ const initShape = {
   UNWRAP_SECRET: field(bool, { default: true }),
   TIMEOUT: field(duration({ minMs: 1_000 }), { default: INIT_DEFAULTS.timeoutMs }),
   LOG_LEVEL: field(logLevel, { default: "info" as ConfigLogLevel }),
-  VAULT_ADDR: field(httpsVaultAddress),
+  VAULT_ADDR: field(initVaultAddress),
   VAULT_CACERT: field(filePath),
   VAULT_ROLE_NAME: field(appRoleName),
   LISTEN_ADDRESS: field(listenAddress),

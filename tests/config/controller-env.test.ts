@@ -138,8 +138,12 @@ describe("every variable, happy path", () => {
     expect(load({ WRAP_TTL: "", RAFT_PORT: "  " }).wrapTtlSeconds).toBe(60);
   });
 
-  test("plain http Vault outside loopback is accepted with a warning", () => {
-    expect(load({ VAULT_ADDR: "http://vault:8200" }).warnings.join()).toContain("plain http");
+  test("plain http Vault is refused, naming VAULT_ADDR and the fix (inits refuse pushes naming one)", () => {
+    for (const addr of ["http://vault:8200", "http://127.0.0.1:8200"]) {
+      const text = problemFor({ VAULT_ADDR: addr }, "VAULT_ADDR");
+      expect(text).toContain("plain http");
+      expect(text).toContain("fix: use Vault's https:// address");
+    }
   });
 
   test("WATCH_NAMESPACES: empty watches all; globs match", () => {
