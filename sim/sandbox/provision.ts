@@ -62,7 +62,9 @@ export class ApiCaller {
     caPem: string,
     private readonly authHeader: Record<string, string>,
   ) {
-    this.fetch = createHttpClient({ trust: { kind: "ca", caPem }, timeoutMs: 30_000 }).fetch;
+    // A connection per call: the real backend's cutWatches() drops every connection at its relay, as a network
+    // blip does, and an idle pooled one would then fail the next call with "socket hang up".
+    this.fetch = createHttpClient({ trust: { kind: "ca", caPem }, timeoutMs: 30_000, keepAlive: false }).fetch;
   }
 
   async call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Json> {
