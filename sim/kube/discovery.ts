@@ -9,7 +9,8 @@ import { API_GROUPS, type ResourceType, resourceTypesIn } from "./resources/inde
 const READ_WRITE_VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"];
 
 /** 1.33: the first release whose server warns about v1 Endpoints, as the stand-in does. */
-export const SIMULATED_VERSION = { major: "1", minor: "33", gitVersion: "v1.33.0-kube-sim" };
+// The release tests/e2e-real runs against, so both backends report the same API level.
+export const SIMULATED_VERSION = { major: "1", minor: "37", gitVersion: "v1.37.2-kube-sim" };
 
 export function apiVersions(serverAddress: string): JsonObject {
   return {

@@ -18,8 +18,9 @@ import { createHttpClient } from "../../lib/runtime/index.ts";
 import type { JsonObject } from "../kube/json.ts";
 import { rfc3339 } from "./pod-lifecycle.ts";
 
-const STATUS_PATCH_ATTEMPTS = 20;
-const STATUS_PATCH_RETRY_MS = 250;
+/** 60 × 250 ms: longer than the real API server's restart in tests/e2e-real (compactAll), a few seconds. */
+const UNREACHABLE_ATTEMPTS = 60;
+const UNREACHABLE_RETRY_MS = 250;
 const WATCH_RESTART_MS = 1_000;
 
 export interface NodeApiOptions {
@@ -75,13 +76,22 @@ export function openNodeApi(options: NodeApiOptions): NodeApi {
   let stopInformer: () => Promise<void> = () => Promise.resolve();
   const podPath = (namespace: string, name: string) =>
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}`;
+  // Retried while the API server cannot be reached (a cut connection, a restart), as a kubelet retries: every call
+  // here is safe to repeat (binding and the final delete carry the pod's uid; registration tolerates 409).
   const call = async (method: string, path: string, body: unknown, contentType = "application/json") => {
-    const response = await http.fetch(`${options.server}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${options.token}`, "content-type": contentType },
-      body: JSON.stringify(body),
-    });
-    return { ok: response.ok, status: response.status, text: await response.text() };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await http.fetch(`${options.server}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${options.token}`, "content-type": contentType },
+          body: JSON.stringify(body),
+        });
+        return { ok: response.ok, status: response.status, text: await response.text() };
+      } catch (error) {
+        if (stopped || attempt >= UNREACHABLE_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_RETRY_MS));
+      }
+    }
   };
   const refused = (what: string, answer: { status: number; text: string }) =>
     new Error(`${what}: the API server answered ${answer.status} ${answer.text.slice(0, 300)}`);
@@ -104,26 +114,16 @@ export function openNodeApi(options: NodeApiOptions): NodeApi {
       await informer.start();
     },
     async patchStatus(namespace, name, status) {
-      const url = `${options.server}${podPath(namespace, name)}/status`;
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const response = await http.fetch(url, {
-            method: "PATCH",
-            headers: {
-              authorization: `Bearer ${options.token}`,
-              "content-type": "application/strategic-merge-patch+json",
-            },
-            body: JSON.stringify({ status }),
-          });
-          if (response.status === 404) return "gone";
-          if (!response.ok)
-            log.warn("pod status patch refused", { pod: `${namespace}/${name}`, status: response.status });
-          return "ok";
-        } catch (error) {
-          if (stopped || attempt >= STATUS_PATCH_ATTEMPTS) throw error;
-          await new Promise((resolve) => setTimeout(resolve, STATUS_PATCH_RETRY_MS));
-        }
-      }
+      const answer = await call(
+        "PATCH",
+        `${podPath(namespace, name)}/status`,
+        { status },
+        "application/strategic-merge-patch+json",
+      );
+      if (answer.status === 404) return "gone";
+      if (!answer.ok)
+        log.warn("pod status patch refused", { pod: `${namespace}/${name}`, status: answer.status });
+      return "ok";
     },
     async registerNode(nodeName, hostIP) {
       const node = {
