@@ -100,7 +100,10 @@ export function httpsVaultAddress(why: string): Converter<VaultAddress> {
   return (raw) => {
     const parsed = vaultAddress(raw);
     if (parsed.ok && !parsed.value.addr.startsWith("https:"))
-      return refuse(`uses plain http: ${why}`, "use Vault's https:// address, e.g. https://vault.vault.svc:8200");
+      return refuse(
+        `uses plain http: ${why}`,
+        "use Vault's https:// address, e.g. https://vault.vault.svc:8200",
+      );
     return parsed;
   };
 }

@@ -23,7 +23,7 @@ import {
   secret,
 } from "./converters.ts";
 import { ConfigError, type ConfigProblem } from "./errors.ts";
-import { type Converter, type Env, field, parseFields, refuse } from "./fields.ts";
+import { type Env, field, parseFields } from "./fields.ts";
 
 export const INIT_DEFAULTS = {
   tokenPath: "/var/run/secrets/boostport.com/vault-token",

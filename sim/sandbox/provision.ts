@@ -64,7 +64,11 @@ export class ApiCaller {
   ) {
     // A connection per call: the real backend's cutWatches() drops every connection at its relay, as a network
     // blip does, and an idle pooled one would then fail the next call with "socket hang up".
-    this.fetch = createHttpClient({ trust: { kind: "ca", caPem }, timeoutMs: 30_000, keepAlive: false }).fetch;
+    this.fetch = createHttpClient({
+      trust: { kind: "ca", caPem },
+      timeoutMs: 30_000,
+      keepAlive: false,
+    }).fetch;
   }
 
   async call(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<Json> {

@@ -117,3 +117,46 @@ test("the per-pod rate limit stops a retry loop from spamming", async () => {
   const events = await eventsAbout("VaultPushFailed");
   expect(events.map((event) => event.message)).toEqual(["push failed: attempt 0"]);
 });
+
+test("a write the API server cannot take (cut connection, 503) is retried; a create whose answer was lost is not doubled", async () => {
+  const inner = kube.inCluster();
+  const waits: number[] = [];
+  let failuresLeft = 3;
+  let posts = 0;
+  const flaky = {
+    server: inner.server,
+    async request(path: string, request?: Parameters<typeof inner.request>[1]) {
+      if (request?.method === "POST") posts++;
+      if (failuresLeft === 3) {
+        failuresLeft--;
+        throw new Error("socket hang up");
+      }
+      if (failuresLeft === 2) {
+        failuresLeft--;
+        return { status: 503, body: { kind: "Status", code: 503 } };
+      }
+      if (failuresLeft === 1) {
+        // The create lands, but its answer is lost: the retry meets the Event it made.
+        failuresLeft--;
+        await inner.request(path, request);
+        throw new Error("read ECONNRESET");
+      }
+      return inner.request(path, request);
+    },
+    stream: inner.stream.bind(inner),
+  };
+  const retrying = createEventRecorder({
+    transport: flaky,
+    instance: "kubernetes-vault-retry",
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+  retrying.record(pod, "RetriedReason", "written after an API-server restart");
+  await retrying.flush();
+  const list = v.parse(EventListSchema, (await kube.admin.request("/api/v1/namespaces/default/events")).body);
+  const written = list.items.filter((event) => event.reason === "RetriedReason");
+  expect(written).toHaveLength(1);
+  expect(posts).toBe(4);
+  expect(waits).toEqual([250, 500, 1000]);
+});

@@ -91,14 +91,16 @@ describe("the controller's calls", () => {
     });
   });
 
-  test("lookupSelf and readTokenRole show a periodic, renewable, non-root token from the token role", async () => {
+  test("lookupSelf and readTokenRole show a renewable, non-root token whose role gives the period", async () => {
     const controller = client({ token: provisioned.controllerToken });
     const self = await controller.lookupSelf();
     expect(self.accessor).toBe(provisioned.controllerTokenAccessor);
     expect(self.policies).toContain("kubernetes-vault");
     expect(self.policies).not.toContain("root");
     expect(self.renewable).toBe(true);
-    expect(self.periodSeconds).toBe(24 * 3600);
+    // As real Vault (1.13.0): a role's period is applied, not recorded on the token; the role carries it.
+    expect(self.periodSeconds).toBe(0);
+    expect(self.ttlSeconds).toBeGreaterThan(23 * 3600);
     expect(self.explicitMaxTtlSeconds).toBe(0);
     expect(self.role).toBe(CONTROLLER_TOKEN_ROLE);
     const role = await controller.readTokenRole(CONTROLLER_TOKEN_ROLE);

@@ -8,11 +8,15 @@
  *   bounded backlog: when the API server is slow, the oldest unsent events are dropped rather than memory growing.
  * - Source component is `kubernetes-vault`; reportingController/reportingInstance name this controller.
  * - A PATCH answered 404 (the API server's event TTL removed it) creates a fresh Event instead.
+ * - A write the API server could not take (no connection, 429, 5xx: an API-server restart) is retried with back-off
+ *   for about half a minute, as client-go's broadcaster retries (maxTriesPerEvent 12): a push delivered during a
+ *   control-plane restart still gets its VaultTokenDelivered. A create retried after its answer was lost finds its
+ *   own Event (409, same name) and counts as written.
  * - `flush()` resolves when the backlog is empty (for shutdown and tests).
  */
 import type { Logger } from "../../log/index.ts";
 import { apiError } from "../api-status.ts";
-import type { KubeTransport } from "../transport.ts";
+import type { KubeRequest, KubeResponse, KubeTransport } from "../transport.ts";
 import { type Correlation, type CorrelatorOptions, EventCorrelator, type EventType } from "./correlator.ts";
 
 export const EVENT_SOURCE_COMPONENT = "kubernetes-vault";
@@ -20,6 +24,12 @@ export const REPORTING_CONTROLLER = "boostport.com/kubernetes-vault";
 /** Kubernetes truncates long event messages for display; 1 KiB is events.k8s.io's documented limit. */
 export const MAX_EVENT_MESSAGE_CHARS = 1024;
 const MAX_BACKLOG = 1000;
+/** 10 tries, 250 ms doubling to at most 5 s between them: about 28 s in all. */
+const WRITE_TRIES = 10;
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 5_000;
+
+const retriable = (status: number) => status === 429 || status >= 500;
 
 export interface InvolvedPod {
   uid: string;
@@ -36,6 +46,8 @@ export interface EventRecorderOptions {
   log?: Logger;
   /** Called for every event written (created or patched), for the events-by-reason metric. */
   onEmitted?(reason: string, type: EventType): void;
+  /** Waits between retries; tests pass a fake. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface EventRecorder {
@@ -71,6 +83,22 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   let draining: Promise<void> | undefined;
 
   const eventsPath = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
+  /** One write, retried while the API server cannot take it; the last answer, or the last transport error. */
+  const send = async (path: string, request: KubeRequest): Promise<KubeResponse> => {
+    for (let attempt = 1; ; attempt++) {
+      let answer: KubeResponse | undefined;
+      try {
+        answer = await options.transport.request(path, request);
+        if (!retriable(answer.status)) return answer;
+      } catch (error) {
+        if (attempt >= WRITE_TRIES) throw error;
+      }
+      if (answer && attempt >= WRITE_TRIES) return answer;
+      await sleep(Math.min(RETRY_FIRST_MS * 2 ** (attempt - 1), RETRY_MAX_MS));
+    }
+  };
 
   const create = async (event: Pending, key: string) => {
     const at = event.atMs;
@@ -91,15 +119,17 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       reportingInstance: options.instance,
     };
     const path = eventsPath(event.pod.namespace);
-    const answer = await options.transport.request(path, { method: "POST", body });
-    if (answer.status !== 201 && answer.status !== 200) throw apiError(answer.status, path, answer.body);
+    const answer = await send(path, { method: "POST", body });
+    // 409: a try whose answer was lost had created it (the name is this event's own).
+    if (answer.status !== 201 && answer.status !== 200 && answer.status !== 409)
+      throw apiError(answer.status, path, answer.body);
     correlator.created(key, name, at);
   };
 
   const patch = async (event: Pending, correlation: Extract<Correlation, { kind: "patch" }>) => {
     const path = `${eventsPath(event.pod.namespace)}/${encodeURIComponent(correlation.name)}`;
     const body = { count: correlation.count, lastTimestamp: timestamp(event.atMs) };
-    const answer = await options.transport.request(path, {
+    const answer = await send(path, {
       method: "PATCH",
       body,
       contentType: "application/strategic-merge-patch+json",
