@@ -34,7 +34,7 @@ export async function startEtcd(binary: string, dir: string, host = "127.0.0.1")
   const clientPort = await freePort(host);
   const peerPort = await freePort(host);
   const clientUrl = `http://${host}:${clientPort}`;
-  const process = serverProcess({
+  const server = serverProcess({
     name: "etcd",
     command: binary,
     args: [
@@ -57,10 +57,10 @@ export async function startEtcd(binary: string, dir: string, host = "127.0.0.1")
       return health.health === "true";
     },
   });
-  await process.start();
+  await server.start();
   return {
     clientUrl,
-    process,
+    process: server,
     async compact() {
       // Key "\0" exists in no key space; the answer's header still carries the current revision.
       const range = await post(`${clientUrl}/v3/kv/range`, { key: "AA==" });
@@ -69,6 +69,6 @@ export async function startEtcd(binary: string, dir: string, host = "127.0.0.1")
       await post(`${clientUrl}/v3/kv/compaction`, { revision: String(revision), physical: true });
       return revision;
     },
-    stop: () => process.stop(),
+    stop: () => server.stop(),
   };
 }

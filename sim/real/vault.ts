@@ -108,7 +108,7 @@ export async function startRealVault(
     keepAlive: false,
   });
   // Any answer of sys/health means the listener is up (501 uninitialised, 503 sealed, 200 active).
-  const process = serverProcess({
+  const server = serverProcess({
     name: "vault",
     command: binary,
     args: ["server", `-config=${configPath}`],
@@ -120,7 +120,7 @@ export async function startRealVault(
       return [200, 429, 472, 473, 501, 503].includes(response.status);
     },
   });
-  await process.start();
+  await server.start();
 
   const initPath = join(vaultDir, "init.json");
   const init = (await call(http, `${addr}/v1/sys/init`, "PUT", {
@@ -137,7 +137,7 @@ export async function startRealVault(
       await response?.arrayBuffer();
       if (response?.status === 200) return;
       if (Date.now() > until)
-        throw new Error(`Vault did not become active after unsealing; log:\n${process.logTail()}`);
+        throw new Error(`Vault did not become active after unsealing; log:\n${server.logTail()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
@@ -157,19 +157,19 @@ export async function startRealVault(
     caPem: ca.certPem,
     rootToken: init.root_token,
     stats: audit.stats,
-    process,
+    process: server,
     auditLogPath,
     async setOnline(online) {
       if (!online) {
-        await process.stop();
+        await server.stop();
         return;
       }
-      if (process.running()) return;
-      await process.start();
+      if (server.running()) return;
+      await server.start();
       await unseal();
     },
     async stop() {
-      await process.stop();
+      await server.stop();
       audit.stop();
       http.close();
     },

@@ -21,15 +21,15 @@ const BASE_DIR = resolve(import.meta.dirname ?? ".", "../../kustomize/base");
 /** The controller's token lives as long as a sandbox session reasonably does; it is not refreshed. */
 const CONTROLLER_TOKEN_SECONDS = 7 * 24 * 3600;
 
-/**
- * Runs the real kubectl with the admin kubeconfig. Asynchronous on purpose: the relay in front of the API server
- * lives in this process, so a synchronous child would stall the very connection it waits on.
- */
 export interface KubectlTarget {
   kubectl: string;
   kubeconfig: string;
 }
 
+/**
+ * Runs the real kubectl against `target`. Asynchronous on purpose: the relay in front of the API server lives in
+ * this process, so a synchronous child would stall the very connection it waits on.
+ */
 export function kubectl(target: KubectlTarget, args: string[], input?: string): Promise<string> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(target.kubectl, ["--kubeconfig", target.kubeconfig, ...args], {
