@@ -43,17 +43,18 @@ export async function startRealServers(
     for (const stop of stops.reverse()) await stop().catch(() => {});
   };
   try {
-    // Vault and etcd do not depend on each other: start both before the API server, which waits for etcd.
-    const [vault, etcd] = await Promise.all([
-      startRealVault(binaries.vault, dir, host, ports.vault ?? 0).then((started) => {
-        stops.push(() => started.stop());
-        return started;
-      }),
-      startEtcd(binaries.etcd, dir, host).then((started) => {
-        stops.push(() => started.stop());
-        return started;
-      }),
+    // Vault and etcd do not depend on each other: start both before the API server, which waits for etcd. Both are
+    // awaited whatever happens, so one that starts while the other fails is still stopped.
+    const [vaultStart, etcdStart] = await Promise.allSettled([
+      startRealVault(binaries.vault, dir, host, ports.vault ?? 0),
+      startEtcd(binaries.etcd, dir, host),
     ]);
+    for (const started of [vaultStart, etcdStart])
+      if (started.status === "fulfilled") stops.push(() => started.value.stop());
+    if (vaultStart.status === "rejected") throw vaultStart.reason;
+    if (etcdStart.status === "rejected") throw etcdStart.reason;
+    const vault = vaultStart.value;
+    const etcd = etcdStart.value;
     const kube = await startRealKube(binaries, etcd, dir, host, ports.kube ?? 0);
     stops.push(() => kube.stop());
     return { binaries, etcd, kube, vault, stop: stopAll };

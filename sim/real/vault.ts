@@ -123,11 +123,6 @@ export async function startRealVault(
   await server.start();
 
   const initPath = join(vaultDir, "init.json");
-  const init = (await call(http, `${addr}/v1/sys/init`, "PUT", {
-    secret_shares: 1,
-    secret_threshold: 1,
-  })) as unknown as InitAnswer;
-  await writeFile(initPath, JSON.stringify(init), { mode: 0o600 });
   const unseal = async () => {
     const saved = JSON.parse(await readFile(initPath, "utf8")) as InitAnswer;
     await call(http, `${addr}/v1/sys/unseal`, "PUT", { key: saved.keys_base64[0] });
@@ -141,21 +136,35 @@ export async function startRealVault(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   };
-  await unseal();
-  await call(
-    http,
-    `${addr}/v1/sys/audit/file`,
-    "PUT",
-    { type: "file", options: { file_path: auditLogPath, log_raw: "true", hmac_accessor: "false" } },
-    init.root_token,
-  );
+  let rootToken: string;
+  try {
+    const init = (await call(http, `${addr}/v1/sys/init`, "PUT", {
+      secret_shares: 1,
+      secret_threshold: 1,
+    })) as unknown as InitAnswer;
+    await writeFile(initPath, JSON.stringify(init), { mode: 0o600 });
+    rootToken = init.root_token;
+    await unseal();
+    await call(
+      http,
+      `${addr}/v1/sys/audit/file`,
+      "PUT",
+      { type: "file", options: { file_path: auditLogPath, log_raw: "true", hmac_accessor: "false" } },
+      rootToken,
+    );
+  } catch (error) {
+    // A server that started but could not be set up is stopped here: nobody else holds its pid.
+    await server.stop();
+    http.close();
+    throw error;
+  }
   const audit: VaultAuditFollower = followVaultAudit(auditLogPath);
 
   return {
     addr,
     caCertPath,
     caPem: ca.certPem,
-    rootToken: init.root_token,
+    rootToken,
     stats: audit.stats,
     process: server,
     auditLogPath,
