@@ -12,7 +12,8 @@ export interface Percentiles {
 
 /** The fixed keys of results.json and their figures (issue 8). */
 export interface Figures {
-  push_latency_ms: Percentiles;
+  /** Init running -> token confirmed, plus the inits' own start-up (process start -> listening) during the run. */
+  push_latency_ms: Percentiles & { init_start_p50_ms: number | null; init_start_p99_ms: number | null };
   floor_ms: Percentiles;
   burst: { pods: number; seconds: number; controller_cpu_ms_per_pod: number; peak_rss_mb: number };
   failover_ms: Percentiles & { kills: number };

@@ -4,11 +4,13 @@
  * the Service's EndpointSlices filled) on the benchmark's own addresses (127.7.60.x), plus what the figures read: CPU time
  * and memory from /proc, waiting until each serves metrics, and until exactly one leads.
  */
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Replica as DemoReplica, startReplicas } from "../../sim/demo/replicas.ts";
+import { type Replica as DemoReplica, fetchText, startReplicas } from "../../sim/demo/replicas.ts";
 import type { Sandbox } from "../../sim/sandbox/index.ts";
+import { CONTROLLER_PORTS, controllerEnv } from "../../sim/sandbox/workloads.ts";
 import { compiledBinary } from "../../tests/support/binaries.ts";
+import { startProcess } from "../../tests/support/processes.ts";
 import { waitFor } from "../../tests/support/wait.ts";
 import { cpuMs, peakRssBytes, rssBytes } from "./proc.ts";
 
@@ -60,6 +62,70 @@ export async function startControllers(
     addressPrefix: ADDRESS_PREFIX,
     stateDir: join(stateDir, "controllers"),
   });
+  return measured(set);
+}
+
+/** The warning a replica logs when discovery finds nobody and it runs without Raft (lib/main/discovery-coordination.ts). */
+const ALONE_WITHOUT_RAFT = "so it runs alone without Raft";
+
+/**
+ * One controller replica with no Raft at all: no RAFT_PEERS, and no EndpointSlices listing it (none are published;
+ * startReplicas would publish them, and a replica the Service lists bootstraps a lone Raft voter), so discovery
+ * finds nobody and the controller runs alone with its in-memory ledger. Waits until it says so in its log (after
+ * the discovery quiet window, about 3 s): the floor the replicated figures are compared with. Use a sandbox no
+ * other replica set published EndpointSlices in.
+ */
+export async function startControllerWithoutRaft(sandbox: Sandbox, stateDir: string): Promise<ControllerSet> {
+  const name = "kubernetes-vault-0";
+  const ip = `${ADDRESS_PREFIX}.1`;
+  const dir = join(stateDir, "controllers", name);
+  mkdirSync(join(dir, "raft"), { recursive: true });
+  const metricsUrl = `http://${ip}:${CONTROLLER_PORTS.metrics}/metrics`;
+  let runs = 0;
+  const launch = () =>
+    startProcess(compiledBinary("controller"), [], {
+      logPath: join(dir, `run-${runs++}.log`),
+      env: controllerEnv(sandbox.description, 0, {
+        POD_IP: ip,
+        POD_NAME: name,
+        METRICS_LISTEN: `${ip}:${CONTROLLER_PORTS.metrics}`,
+        HEALTH_LISTEN: `${ip}:${CONTROLLER_PORTS.health}`,
+        RAFT_DIR: join(dir, "raft"),
+      }),
+    });
+  let current = launch();
+  const replica: DemoReplica = {
+    name,
+    ip,
+    metricsUrl,
+    readyUrl: `http://${ip}:${CONTROLLER_PORTS.health}/readyz`,
+    process: () => current,
+    alive: () => current.exitCode() === null,
+    isLeader: async () => /^kubernetesvault_is_leader 1\b/m.test((await fetchText(metricsUrl)) ?? ""),
+    kill: () => current.stop(),
+    restart() {
+      current = launch();
+    },
+  };
+  const set = await measured({
+    replicas: [replica],
+    leaders: async () => (replica.alive() && (await replica.isLeader()) ? [replica] : []),
+    stop: () => replica.kill(),
+  });
+  try {
+    await current.waitForOutput(ALONE_WITHOUT_RAFT, 30_000);
+  } catch (error) {
+    await set.stop();
+    throw error;
+  }
+  return set;
+}
+
+async function measured(set: {
+  replicas: DemoReplica[];
+  leaders(): Promise<DemoReplica[]>;
+  stop(): Promise<void>;
+}): Promise<ControllerSet> {
   const replicas = set.replicas.map(
     (replica): Replica => ({
       ...replica,
