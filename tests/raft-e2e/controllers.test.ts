@@ -6,61 +6,40 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Fleet, startFleet } from "../../sim/fleet/index.ts";
-import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
+import type { Fleet } from "../../sim/fleet/index.ts";
+import type { Sandbox } from "../../sim/sandbox/index.ts";
 import type { ApiCaller } from "../../sim/sandbox/provision.ts";
 import { CONTROLLER_PORTS, controllerEnv } from "../../sim/sandbox/workloads.ts";
 import { compiledBinary } from "../support/binaries.ts";
 import { killAllStarted, startProcess } from "../support/processes.ts";
 import { waitFor } from "../support/wait.ts";
-import { type ControllerCluster, deliveries, startControllerCluster } from "./controllers.ts";
+import { type ControllerCluster, deliveries } from "./controllers.ts";
 import { measureFailover } from "./failover.ts";
 import { leaderKillBurst } from "./leader-kill-burst.ts";
-import { createPod, kubeApi, loginsByAddress, mintsFor, podStatus, served } from "./pods.ts";
+import { createPod, loginsByAddress, mintsFor, podStatus, served } from "./pods.ts";
+import { type RaftRig, startRaftRig } from "./rig.ts";
 
 setDefaultTimeout(600_000);
 
 const BURST = 200;
+let rig: RaftRig;
 let sandbox: Sandbox;
 let fleet: Fleet;
 let cluster: ControllerCluster;
 let kube: ApiCaller;
 
 beforeAll(async () => {
-  compiledBinary("init");
-  compiledBinary("controller");
-  const dir = mkdtempSync(join(tmpdir(), "raft-e2e-"));
-  sandbox = await startSandbox({
-    dir: join(dir, "sandbox"),
+  rig = await startRaftRig({
+    name: "raft-e2e",
     podIpPrefix: "127.51",
-    initRestartBackoffMs: 500,
+    fleetPodIpPrefix: "127.52",
+    controllerPrefix: "127.0.51",
   });
-  fleet = await startFleet({
-    server: sandbox.kube.server,
-    caPem: sandbox.kube.caPem,
-    token: sandbox.kube.token,
-    podsDir: join(dir, "fleet-pods"),
-    podIpPrefix: "127.52",
-    restartBackoffBaseMs: 500,
-  });
-  kube = kubeApi(sandbox);
-  cluster = await startControllerCluster(sandbox.description, join(dir, "controllers"), {
-    count: 3,
-    addressPrefix: "127.0.51",
-  });
+  ({ sandbox, fleet, cluster, kube } = rig);
 });
 
 afterAll(async () => {
-  for (const replica of cluster?.replicas ?? []) {
-    try {
-      replica.process().signal("SIGCONT");
-    } catch {
-      // never started
-    }
-  }
-  await cluster?.stop();
-  await fleet?.stop();
-  await sandbox?.stop();
+  await rig?.stop();
   killAllStarted();
 });
 
