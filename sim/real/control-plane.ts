@@ -14,12 +14,17 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startControlPlane(dir: string, host = "127.0.0.1"): Promise<ControlPlane> {
+export async function startControlPlane(
+  dir: string,
+  host = "127.0.0.1",
+  /** The port clients use (the API server's relay); 0 picks a free one. */
+  kubePort = 0,
+): Promise<ControlPlane> {
   const binaries = realServerBinaries();
   await mkdir(dir, { recursive: true });
   const etcd = await startEtcd(binaries.etcd, dir, host);
   try {
-    const kube = await startRealKube(binaries, etcd, dir, host);
+    const kube = await startRealKube(binaries, etcd, dir, host, kubePort);
     return {
       etcd,
       kube,

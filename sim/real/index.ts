@@ -8,8 +8,9 @@
  */
 import { mkdir } from "node:fs/promises";
 import { type RealServerBinaries, realServerBinaries } from "./binaries.ts";
-import { type Etcd, startEtcd } from "./etcd.ts";
-import { type RealKube, startRealKube } from "./kube.ts";
+import { startControlPlane } from "./control-plane.ts";
+import type { Etcd } from "./etcd.ts";
+import type { RealKube } from "./kube.ts";
 import { type RealVault, startRealVault } from "./vault.ts";
 
 export type { RealServerBinaries } from "./binaries.ts";
@@ -38,28 +39,27 @@ export async function startRealServers(
 ): Promise<RealServers> {
   const binaries = realServerBinaries();
   await mkdir(dir, { recursive: true });
-  const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
-  };
-  try {
-    // Vault and etcd do not depend on each other: start both before the API server, which waits for etcd. Both are
-    // awaited whatever happens, so one that starts while the other fails is still stopped.
-    const [vaultStart, etcdStart] = await Promise.allSettled([
-      startRealVault(binaries.vault, dir, host, ports.vault ?? 0),
-      startEtcd(binaries.etcd, dir, host),
-    ]);
-    for (const started of [vaultStart, etcdStart])
-      if (started.status === "fulfilled") stops.push(() => started.value.stop());
-    if (vaultStart.status === "rejected") throw vaultStart.reason;
-    if (etcdStart.status === "rejected") throw etcdStart.reason;
-    const vault = vaultStart.value;
-    const etcd = etcdStart.value;
-    const kube = await startRealKube(binaries, etcd, dir, host, ports.kube ?? 0);
-    stops.push(() => kube.stop());
-    return { binaries, etcd, kube, vault, stop: stopAll };
-  } catch (error) {
-    await stopAll();
-    throw error;
+  // Vault and the control plane do not depend on each other, so they start side by side; both are awaited whatever
+  // happens, so one that starts while the other fails is still stopped.
+  const [vaultStart, planeStart] = await Promise.allSettled([
+    startRealVault(binaries.vault, dir, host, ports.vault ?? 0),
+    startControlPlane(dir, host, ports.kube ?? 0),
+  ]);
+  if (vaultStart.status === "rejected" || planeStart.status === "rejected") {
+    for (const started of [planeStart, vaultStart])
+      if (started.status === "fulfilled") await started.value.stop().catch(() => {});
+    throw vaultStart.status === "rejected" ? vaultStart.reason : (planeStart as PromiseRejectedResult).reason;
   }
+  const vault = vaultStart.value;
+  const plane = planeStart.value;
+  return {
+    binaries,
+    etcd: plane.etcd,
+    kube: plane.kube,
+    vault,
+    async stop() {
+      await plane.stop().catch(() => {});
+      await vault.stop().catch(() => {});
+    },
+  };
 }
