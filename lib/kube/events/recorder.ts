@@ -9,7 +9,7 @@
  * - Source component is `kubernetes-vault`; reportingController/reportingInstance name this controller.
  * - A PATCH answered 404 (the API server's event TTL removed it) creates a fresh Event instead.
  * - A write the API server could not take (no connection, 429, 5xx: an API-server restart) is retried with back-off
- *   for about half a minute, as client-go's broadcaster retries (maxTriesPerEvent 12): a push delivered during a
+ *   for about a minute, as client-go's broadcaster retries (maxTriesPerEvent 12): a push delivered during a
  *   control-plane restart still gets its VaultTokenDelivered. A create retried after its answer was lost finds its
  *   own Event (409, same name) and counts as written.
  * - `flush()` resolves when the backlog is empty (for shutdown and tests).
@@ -24,8 +24,11 @@ export const REPORTING_CONTROLLER = "boostport.com/kubernetes-vault";
 /** Kubernetes truncates long event messages for display; 1 KiB is events.k8s.io's documented limit. */
 export const MAX_EVENT_MESSAGE_CHARS = 1024;
 const MAX_BACKLOG = 1000;
-/** 10 tries, 250 ms doubling to at most 5 s between them: about 28 s in all. */
-const WRITE_TRIES = 10;
+/**
+ * 16 tries, 250 ms doubling to at most 5 s between them: about a minute in all, so an API-server restart on a loaded
+ * machine (15 s and more) is outlasted; client-go's broadcaster keeps trying for about two.
+ */
+const WRITE_TRIES = 16;
 const RETRY_FIRST_MS = 250;
 const RETRY_MAX_MS = 5_000;
 
