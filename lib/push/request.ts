@@ -13,6 +13,8 @@ import * as v from "valibot";
 /** The original's port; the controller's INIT_PORT defaults to it. */
 export const INIT_PORT = 50000;
 export const PUSH_PATH = "/";
+/** Sidecar mode only (GET, same TLS and client-certificate check as the push): the token's standing, TokenStatus. */
+export const STATUS_PATH = "/status";
 /** A real push is well under 8 KiB even with a CA chain; anything far bigger is not from our controller. */
 export const MAX_PUSH_BODY_BYTES = 64 * 1024;
 /** Vault tokens are short; this only stops a forged push from making us send megabytes to Vault. */
@@ -55,6 +57,19 @@ export const PushRequestSchema = v.object({
     v.check(
       (cas) => cas === null || PEM_CERTIFICATE.test(decodeBase64(cas) ?? ""),
       "vaultCAs must be the base64 encoding of a PEM bundle holding at least one CERTIFICATE, or null",
+    ),
+  ),
+  /**
+   * Which issuance of this (pod, init restart) the push carries: 0 for the first, +1 for each re-issue to a
+   * native sidecar. Absent from the original's controller (read as 0). A sidecar that already holds a token of
+   * this generation answers with that token's confirmation instead of logging in again, so a push repeated by a
+   * new leader after failover never yields a second token.
+   */
+  generation: v.optional(
+    v.pipe(
+      v.number("generation must be a number"),
+      v.integer("generation must be a whole number"),
+      v.minValue(0, "generation must be 0 or more"),
     ),
   ),
 });

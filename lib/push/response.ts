@@ -11,11 +11,41 @@
  */
 import * as v from "valibot";
 
+const seconds = v.pipe(v.number(), v.integer(), v.minValue(0));
+
 export const PushConfirmationSchema = v.object({
   tokenAccessor: v.optional(v.pipe(v.string(), v.minLength(1))),
   secretIdAccessor: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** "sidecar" from an init in MODE=sidecar; absent (read as "init") from init mode and the original. */
+  mode: v.optional(v.picklist(["init", "sidecar"])),
+  /**
+   * The token's remaining lease in seconds as Vault granted it, counted from this answer (relative, so the
+   * controller needs no clock agreement with the pod). Absent when no token was retrieved.
+   */
+  tokenTtlSeconds: v.optional(seconds),
+  tokenRenewable: v.optional(v.boolean()),
+  /** The generation of the token held (sidecar mode), echoing the push's. */
+  generation: v.optional(seconds),
 });
 export type PushConfirmation = v.InferOutput<typeof PushConfirmationSchema>;
+
+/**
+ * What a sidecar answers on GET STATUS_PATH: the standing of the token on disk, so the controller, at the expiry
+ * it recorded, can tell a renewed token (look again later) from one that can no longer be renewed (re-issue now).
+ * - valid: a token is on disk and the sidecar expects to renew it (or its lease outlives the controller's margin);
+ * - expiring: a token is on disk but renewal has ended (max TTL reached, or Vault refused a renewal);
+ * - none: no usable token (never pushed, expired, or revoked).
+ */
+export const TokenStatusSchema = v.object({
+  mode: v.literal("sidecar"),
+  token: v.picklist(["valid", "expiring", "none"]),
+  /** Remaining lease in seconds, counted from this answer; 0 when `token` is "none". */
+  ttlSeconds: seconds,
+  renewable: v.boolean(),
+  /** The generation of the token held; absent when none was ever delivered to this run. */
+  generation: v.optional(seconds),
+});
+export type TokenStatus = v.InferOutput<typeof TokenStatusSchema>;
 
 /** Append-only: controllers of other versions match on these strings. */
 export const PUSH_REJECTION_REASONS = [
