@@ -27,12 +27,30 @@ const NAMESPACE = "team-b";
 
 interface BurstRun {
   seconds: number;
+  /** Summed over the replicas, before any pod was created. */
+  idleCpuMsPerS: number;
   cpuMsPerPod: number;
   peakRssMb: number;
   failed: number;
   /** CPU per pod of each replica, e.g. "leader 8.27, follower 4.29". */
   perReplica: string;
   note: string;
+}
+
+/** A measurement window, not a wait for a condition: the replicas' CPU over it is the figure. */
+const IDLE_WINDOW_MS = 10_000;
+/** Start-up work (informer list, first elections, JIT) settles within this of the leader being known. */
+const IDLE_SETTLE_MS = 3_000;
+
+/** CPU summed over the replicas per second of doing nothing (a leader elected, no pods yet). */
+async function idleCpu(controllers: ControllerSet): Promise<number> {
+  await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+  const before = controllers.replicas.map((r) => r.cpuMs());
+  const began = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_WINDOW_MS));
+  const seconds = (performance.now() - began) / 1000;
+  const used = controllers.replicas.reduce((sum, r, i) => sum + r.cpuMs() - (before[i] ?? 0), 0);
+  return round2(used / seconds);
 }
 
 /** One burst of `pods` pods in sandbox `name`, its fleet on `podIpPrefix`, served by the controllers `start` gives. */
@@ -62,6 +80,7 @@ async function burstOnce(
     const observer = await observePods(sandbox, NAMESPACE, BENCH_LABEL);
     try {
       const leader = await controllers.leader();
+      const idleCpuMsPerS = await idleCpu(controllers);
       const cpuBeforeEach = controllers.replicas.map((r) => r.cpuMs());
       const manifests = Array.from({ length: pods }, (_, i) =>
         podManifest(`burst-${i}`, {
@@ -79,6 +98,7 @@ async function burstOnce(
       const cpuEach = controllers.replicas.map((r, i) => r.cpuMs() - (cpuBeforeEach[i] ?? 0));
       return {
         seconds: round2((lastDone - began) / 1000),
+        idleCpuMsPerS,
         cpuMsPerPod: round2(cpuEach.reduce((sum, ms) => sum + ms, 0) / pods),
         peakRssMb: mib(Math.max(...controllers.replicas.map((r) => r.peakRssBytes()))),
         failed: manifests.filter((m) => observer.exitCode(m.metadata.name) !== 0).length,
@@ -120,10 +140,12 @@ export const burstSection: Section<"burst"> = {
         seconds: replicated.seconds,
         controller_cpu_ms_per_pod: replicated.cpuMsPerPod,
         peak_rss_mb: replicated.peakRssMb,
+        idle_cpu_ms_per_s: replicated.idleCpuMsPerS,
       },
       mode: "in-process fleet",
       notes: [
         `${replicated.failed} init containers did not exit 0`,
+        `idle: ${replicated.idleCpuMsPerS} ms CPU per second summed over the 3 replicas (leader elected, no pods; ${IDLE_WINDOW_MS / 1000} s window after ${IDLE_SETTLE_MS / 1000} s settling); 1 replica without Raft: ${alone.idleCpuMsPerS} ms/s`,
         `${replicated.note}; CPU summed over the replicas (ms per pod: ${replicated.perReplica})`,
         `floor, the same ${pods} pods in a sandbox of their own served by 1 replica without Raft (no RAFT_PEERS, not listed in EndpointSlices: in-memory ledger): ${alone.seconds} s, ${alone.cpuMsPerPod} ms CPU per pod, peak RSS ${alone.peakRssMb} MB, ${alone.failed} init containers did not exit 0`,
         `replicated vs alone: ${replicated.seconds} s vs ${alone.seconds} s wall, ${replicated.cpuMsPerPod} vs ${alone.cpuMsPerPod} ms CPU per pod (summed over replicas vs the one)`,

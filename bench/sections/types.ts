@@ -15,7 +15,14 @@ export interface Figures {
   /** Init running -> token confirmed, plus the inits' own start-up (process start -> listening) during the run. */
   push_latency_ms: Percentiles & { init_start_p50_ms: number | null; init_start_p99_ms: number | null };
   floor_ms: Percentiles;
-  burst: { pods: number; seconds: number; controller_cpu_ms_per_pod: number; peak_rss_mb: number };
+  burst: {
+    pods: number;
+    seconds: number;
+    controller_cpu_ms_per_pod: number;
+    peak_rss_mb: number;
+    /** CPU the replicas use with nothing to do (leader elected, no pods), summed, in ms per second. */
+    idle_cpu_ms_per_s: number;
+  };
   failover_ms: Percentiles & { kills: number };
   rss_10k_pods_mb: number;
   init: {
