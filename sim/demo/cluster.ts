@@ -42,6 +42,7 @@ export async function startCluster(options: {
   wanted: number;
   addressPrefix: string;
   stateDir: string;
+  extraEnv?: Record<string, string>;
   onStarted: (set: ReplicaSet) => void;
 }): Promise<Cluster> {
   const set = await startReplicas({ ...options, count: options.wanted });

@@ -10,4 +10,5 @@ export * from "./keep.ts";
 export * from "./options.ts";
 export * from "./pods.ts";
 export * from "./run.ts";
+export * from "./sidecar.ts";
 export * from "./summary.ts";

@@ -3,7 +3,7 @@
  * asking for one it does not), creating them through the API server as `kubectl apply` would, and reading their state
  * the way a user would check: the token file in the pod's volume and the Events on the pod.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Sandbox } from "../sandbox/index.ts";
 import { ApiCaller } from "../sandbox/provision.ts";
@@ -17,6 +17,13 @@ export interface DemoPod {
   createdAt?: number;
   servedAt?: number;
   token?: string;
+}
+
+/** What the token file says, as an app reading it would see it (the token itself stays in memory only). */
+export interface TokenFileView {
+  clientToken: string;
+  leaseDurationSeconds: number;
+  writtenAtMs: number;
 }
 
 export interface PodEvent {
@@ -49,6 +56,7 @@ export class PodTracker {
   constructor(
     private readonly sandbox: Sandbox,
     private readonly initBinary: string,
+    private readonly options: { sidecar?: boolean } = {},
   ) {
     const d = sandbox.description;
     this.kube = new ApiCaller(d.kubernetes.server, sandbox.kube.caPem, {
@@ -62,6 +70,7 @@ export class PodTracker {
       name: pod.name,
       role: pod.role,
       initCommand: [this.initBinary],
+      ...(this.options.sidecar ? { sidecar: true } : {}),
     });
     pod.createdAt = now;
     await this.kube.call("POST", `/api/v1/namespaces/${pod.namespace}/pods`, manifest);
@@ -69,15 +78,31 @@ export class PodTracker {
 
   /** The client token from the pod's token file, once the init has written it. */
   tokenOf(pod: DemoPod): string | undefined {
+    return this.tokenFile(pod)?.clientToken;
+  }
+
+  /** The token file's token, lease and write time; undefined while there is none (or it is mid-replace). */
+  tokenFile(pod: DemoPod): TokenFileView | undefined {
     const volume = this.sandbox.kubelet.volumeDirFor(pod.namespace, pod.name, TOKEN_VOLUME);
     if (!volume) return undefined;
     try {
-      const parsed: unknown = JSON.parse(readFileSync(join(volume, TOKEN_FILE), "utf8"));
-      const token = (parsed as { clientToken?: unknown } | null)?.clientToken;
-      return typeof token === "string" && token.length > 0 ? token : undefined;
+      const path = join(volume, TOKEN_FILE);
+      const writtenAtMs = statSync(path).mtimeMs;
+      const parsed = JSON.parse(readFileSync(path, "utf8")) as {
+        clientToken?: unknown;
+        leaseDuration?: unknown;
+      } | null;
+      const token = parsed?.clientToken;
+      if (typeof token !== "string" || token.length === 0) return undefined;
+      const lease = typeof parsed?.leaseDuration === "number" ? parsed.leaseDuration : 0;
+      return { clientToken: token, leaseDurationSeconds: lease, writtenAtMs };
     } catch {
       return undefined;
     }
+  }
+
+  async delete(pod: DemoPod): Promise<void> {
+    await this.kube.call("DELETE", `/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`);
   }
 
   /** Marks newly served pods; returns how many changed. */
@@ -111,12 +136,19 @@ export class PodTracker {
 
   /** Vault's auth/token/lookup-self with the pod's own token: true when Vault accepts it. */
   async vaultAccepts(token: string): Promise<boolean> {
+    return (await this.vaultTtl(token)) !== undefined;
+  }
+
+  /** The token's remaining TTL in seconds as Vault's lookup-self says; undefined when Vault refuses the token. */
+  async vaultTtl(token: string): Promise<number | undefined> {
     const d = this.sandbox.description;
     const vault = new ApiCaller(`${d.vault.addr}/v1/`, this.sandbox.vault.caPem, { "X-Vault-Token": token });
     const response = await vault.fetch(`${vault.base}auth/token/lookup-self`, {
       headers: { "X-Vault-Token": token },
     });
-    await response.arrayBuffer();
-    return response.ok;
+    const text = await response.text();
+    if (!response.ok) return undefined;
+    const ttl = (JSON.parse(text) as { data?: { ttl?: unknown } }).data?.ttl;
+    return typeof ttl === "number" ? ttl : 0;
   }
 }

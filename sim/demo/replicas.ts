@@ -49,6 +49,8 @@ export async function startReplicas(options: {
   count: number;
   addressPrefix: string;
   stateDir: string;
+  /** Added to every replica's environment (the sidecar demo's short re-issue margin). */
+  extraEnv?: Record<string, string>;
 }): Promise<ReplicaSet> {
   const d = options.sandbox.description;
   const members = Array.from({ length: options.count }, (_, n) => ({
@@ -77,6 +79,7 @@ export async function startReplicas(options: {
           HEALTH_LISTEN: `${member.ip}:${CONTROLLER_PORTS.health}`,
           RAFT_DIR: join(dir, "raft"),
           ...(options.count > 1 ? { RAFT_PEERS: raftPeers } : {}),
+          ...options.extraEnv,
         }),
       });
     let current = launch();

@@ -27,23 +27,29 @@ const REFUSAL_EVENT_DEADLINE_MS = 15_000;
 const VAULT_OUTAGE_MS = 3_000;
 const TICK_MS = 100;
 
+type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+
 export interface DemoRun {
   outcome: Outcome;
-  sandbox: Awaited<ReturnType<typeof startSandbox>>;
+  sandbox: Sandbox;
   cluster: Cluster;
 }
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function runDemo(
+export interface DemoContext {
+  stateDir: string;
+  binaries: DemoBinaries;
+  display: Display;
+  track: (stop: () => Promise<void>) => void;
+}
+
+/** The sandbox and the controller cluster every demo run starts with; `elapsed` counts from the call. */
+export async function startDemoBase(
   options: DemoOptions,
-  context: {
-    stateDir: string;
-    binaries: DemoBinaries;
-    display: Display;
-    track: (stop: () => Promise<void>) => void;
-  },
-): Promise<DemoRun> {
+  context: DemoContext,
+  controllerEnv: Record<string, string> = {},
+): Promise<{ sandbox: Sandbox; cluster: Cluster; elapsed: () => number }> {
   const { display } = context;
   const t0 = performance.now();
   const elapsed = () => Math.round(performance.now() - t0);
@@ -68,6 +74,7 @@ export async function runDemo(
     wanted,
     addressPrefix: controllerPrefix,
     stateDir: join(context.stateDir, "controllers"),
+    extraEnv: controllerEnv,
     onStarted: (set) => context.track(() => set.stop()),
   });
   for (const note of cluster.notes) display.note(`NOTE: ${note}`);
@@ -76,6 +83,12 @@ export async function runDemo(
     `${cluster.members.length} controller replica(s) ready at ${elapsed()} ms; leader ${firstLeader}`,
   );
 
+  return { sandbox, cluster, elapsed };
+}
+
+export async function runDemo(options: DemoOptions, context: DemoContext): Promise<DemoRun> {
+  const { display } = context;
+  const { sandbox, cluster, elapsed } = await startDemoBase(options, context);
   const tracker = new PodTracker(sandbox, context.binaries.init);
   const pods = planPods(options.pods);
   const allowed = pods.filter((p) => p.allowed);

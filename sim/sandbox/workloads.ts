@@ -61,10 +61,40 @@ export interface SamplePodOptions {
   /** The role id the init logs in with; defaults to the sandbox's for `role`. */
   roleId?: string;
   timeout?: string;
+  /**
+   * Run the init as a native sidecar (Kubernetes 1.29+): restartPolicy Always, MODE=sidecar, and a startupProbe on
+   * its plain-http readiness port, so the app starts only once the first token is on disk (docs/sidecar.md).
+   */
+  sidecar?: boolean;
+}
+
+/** The sidecar's plain-http readiness port (READINESS_ADDRESS), probed by the pod's startupProbe. */
+export const SIDECAR_READINESS_PORT = 50001;
+
+function sidecarFields(enabled: boolean | undefined): {
+  extraEnv: { name: string; value: string }[];
+  container: Record<string, unknown>;
+} {
+  if (!enabled) return { extraEnv: [], container: {} };
+  return {
+    extraEnv: [
+      { name: "MODE", value: "sidecar" },
+      { name: "READINESS_ADDRESS", value: `$(POD_IP):${SIDECAR_READINESS_PORT}` },
+    ],
+    container: {
+      restartPolicy: "Always",
+      startupProbe: {
+        httpGet: { path: "/ready", port: SIDECAR_READINESS_PORT },
+        periodSeconds: 1,
+        failureThreshold: 300,
+      },
+    },
+  };
 }
 
 export function samplePod(sandbox: SandboxDescription, options: SamplePodOptions): Record<string, unknown> {
   const roleId = options.roleId ?? sandbox.approles[options.role]?.roleId ?? "unknown-role";
+  const sidecar = sidecarFields(options.sidecar);
   return {
     apiVersion: "v1",
     kind: "Pod",
@@ -100,8 +130,10 @@ export function samplePod(sandbox: SandboxDescription, options: SamplePodOptions
             { name: "CONTROLLER_CA_CERT", value: sandbox.pki.caCert },
             { name: "TOKEN_PATH", value: `${TOKEN_DIR}/vault-token` },
             { name: "TIMEOUT", value: options.timeout ?? "5m" },
+            ...sidecar.extraEnv,
           ],
           volumeMounts: [{ name: "vault-token", mountPath: TOKEN_DIR }],
+          ...sidecar.container,
         },
       ],
       containers: [{ name: "app", image: "docker.io/library/busybox:1.36" }],
