@@ -39,6 +39,7 @@ for (const [label, make] of [
       expect(ledger.get("uid-1")).toEqual({
         ...pod,
         restartCount: 0,
+        generation: 0,
         state: "confirmed",
         tokenAccessor: "tok-acc",
         secretIdAccessor: "sid-acc",
@@ -90,12 +91,12 @@ for (const [label, make] of [
       expect(ledger.list()).toEqual([]);
     });
 
-    test("reads are copies: mutating one cannot change the ledger", async () => {
+    test("reads are frozen: a reader cannot change the ledger", async () => {
       const ledger = make();
       const entry = await ledger.beginIssuing({ ...pod, restartCount: 0, at: 1 });
-      entry.state = "confirmed";
-      const read = ledger.get("uid-1");
-      if (read) read.supersededTokenAccessors.push("x");
+      expect(() => Object.assign(entry, { state: "confirmed" })).toThrow(TypeError);
+      const read = ledger.get("uid-1")?.supersededTokenAccessors ?? [];
+      expect(() => (read as string[]).push("x")).toThrow(TypeError);
       expect(ledger.get("uid-1")?.state).toBe("issuing");
       expect(ledger.get("uid-1")?.supersededTokenAccessors).toEqual([]);
     });
@@ -111,6 +112,50 @@ describe("ledger codec", () => {
     const restored = createLedgerStateMachine();
     restored.restore(decodeLedgerSnapshot(encodeLedgerSnapshot(ledger.list())));
     expect(restored.list()).toEqual(ledger.list());
+  });
+
+  test("an older controller's log and snapshot replay: markPushed applies, entries decode as generation 0", () => {
+    const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+    const state = createLedgerStateMachine();
+    const oldLog = [
+      { op: "beginIssuing", ...pod, restartCount: 0, at: 1 },
+      { op: "markPushed", uid: "uid-1", restartCount: 0, secretIdAccessor: "sid-old", at: 2 },
+    ];
+    for (const body of oldLog)
+      expect(state.apply(decodeLedgerCommand(bytes({ version: 1, body }))).ok).toBe(true);
+    expect(state.get("uid-1")).toMatchObject({ state: "pushed", generation: 0, secretIdAccessor: "sid-old" });
+    const confirmed = decodeLedgerCommand(
+      bytes({
+        version: 1,
+        body: { op: "confirm", uid: "uid-1", restartCount: 0, tokenAccessor: "t", at: 3 },
+      }),
+    );
+    expect(state.apply(confirmed).ok).toBe(true);
+    const oldSnapshot = {
+      version: 1,
+      body: [
+        {
+          ...pod,
+          restartCount: 2,
+          state: "confirmed",
+          tokenAccessor: "t",
+          supersededTokenAccessors: ["t0"],
+          createdAt: 1,
+          updatedAt: 2,
+          confirmedAt: 2,
+        },
+      ],
+    };
+    const [entry] = decodeLedgerSnapshot(bytes(oldSnapshot));
+    expect(entry).toMatchObject({ generation: 0, state: "confirmed", restartCount: 2 });
+    expect(entry?.mode).toBeUndefined();
+    const restored = createLedgerStateMachine();
+    restored.restore(entry ? [entry] : []);
+    // An old entry is init mode: no re-issue over it, the restart rule as before.
+    expect(restored.apply({ op: "beginIssuing", ...pod, restartCount: 2, generation: 1, at: 5 }).ok).toBe(
+      false,
+    );
+    expect(restored.apply({ op: "beginIssuing", ...pod, restartCount: 3, at: 5 }).ok).toBe(true);
   });
 
   test("bad bytes are refused with the field and the problem named", () => {

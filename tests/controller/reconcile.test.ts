@@ -47,6 +47,30 @@ describe("reconcile", () => {
     expect(world.logs.join("\n")).not.toContain("s.wrapping-1");
   });
 
+  test("a delivery costs two ledger commits (issuing, confirmed): no pushed commit", async () => {
+    const world = fakeWorld();
+    for (const uid of ["p1", "p2", "p3"]) world.pods.set(uid, podWith({ uid, name: uid }));
+    const reconcile = createReconciler(world.deps);
+    for (const uid of ["p1", "p2", "p3"]) await reconcile(uid);
+    expect(world.commands.map((command) => command.op)).toEqual([
+      "beginIssuing",
+      "confirm",
+      "beginIssuing",
+      "confirm",
+      "beginIssuing",
+      "confirm",
+    ]);
+  });
+
+  test("a failed push records the minted secret_id's accessor with failed, in the same commit", async () => {
+    const world = fakeWorld();
+    world.pods.set("uid-1", podWith({}));
+    world.answerPushes({ kind: "failed", retry: true, reason: "init answered HTTP 502: unwrap-failed" });
+    await createReconciler(world.deps)("uid-1").catch(() => {});
+    expect(world.commands.map((command) => command.op)).toEqual(["beginIssuing", "markFailed"]);
+    expect(world.deps.ledger.get("uid-1")).toMatchObject({ state: "failed", secretIdAccessor: "sid-acc-1" });
+  });
+
   test("running reconcile twice never issues twice", async () => {
     const world = fakeWorld();
     world.pods.set("uid-1", podWith({}));

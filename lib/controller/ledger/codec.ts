@@ -3,6 +3,11 @@
  *
  * Contract: the encoding is UTF-8 JSON with a format version; decoding validates every field with valibot and throws
  * `LedgerCodecError` naming the field and the problem, never applying half-understood data.
+ *
+ * Compatibility: fields added since (generation, mode, token expiry, markFailed's secretIdAccessor) are optional,
+ * so logs and snapshots of older controllers decode unchanged (generation 0, init mode), and the format version
+ * stays 1. The `renewed` op is new: a controller of an older version cannot apply it, so upgrade every replica
+ * before pods run in sidecar mode (only sidecar pods make a leader propose it).
  */
 import * as v from "valibot";
 import type { IssuanceEntry, LedgerCommand } from "./types.ts";
@@ -15,6 +20,9 @@ const Name = v.pipe(v.string(), v.minLength(1, "must be a non-empty name"));
 const RestartCount = v.pipe(v.number(), v.integer(), v.minValue(0, "must be a restart count >= 0"));
 const Millis = v.pipe(v.number(), v.integer(), v.minValue(0, "must be milliseconds since the epoch"));
 const Accessor = v.pipe(v.string(), v.minLength(1, "must be a non-empty accessor"));
+const Generation = v.pipe(v.number(), v.integer(), v.minValue(0, "must be a generation >= 0"));
+const Seconds = v.pipe(v.number(), v.integer(), v.minValue(0, "must be whole seconds >= 0"));
+const Mode = v.picklist(["init", "sidecar"], 'must be "init" or "sidecar"');
 
 const CommandSchema = v.variant("op", [
   v.object({
@@ -24,6 +32,7 @@ const CommandSchema = v.variant("op", [
     name: Name,
     role: Name,
     restartCount: RestartCount,
+    generation: v.optional(Generation),
     at: Millis,
   }),
   v.object({
@@ -37,15 +46,30 @@ const CommandSchema = v.variant("op", [
     op: v.literal("confirm"),
     uid: Uid,
     restartCount: RestartCount,
+    generation: v.optional(Generation),
     tokenAccessor: v.optional(Accessor),
     secretIdAccessor: v.optional(Accessor),
+    mode: v.optional(Mode),
+    tokenExpiresAt: v.optional(Millis),
+    tokenTtlSeconds: v.optional(Seconds),
+    tokenRenewable: v.optional(v.boolean()),
     at: Millis,
   }),
   v.object({
     op: v.literal("markFailed"),
     uid: Uid,
     restartCount: RestartCount,
+    generation: v.optional(Generation),
     reason: v.string(),
+    secretIdAccessor: v.optional(Accessor),
+    at: Millis,
+  }),
+  v.object({
+    op: v.literal("renewed"),
+    uid: Uid,
+    restartCount: RestartCount,
+    generation: Generation,
+    tokenExpiresAt: Millis,
     at: Millis,
   }),
   v.object({ op: v.literal("markRevoked"), uid: Uid, at: Millis }),
@@ -58,9 +82,14 @@ const EntrySchema = v.object({
   name: Name,
   role: Name,
   restartCount: RestartCount,
+  generation: v.optional(Generation, 0),
   state: v.picklist(["issuing", "pushed", "confirmed", "failed", "revoked"]),
+  mode: v.optional(Mode),
   tokenAccessor: v.optional(Accessor),
   secretIdAccessor: v.optional(Accessor),
+  tokenExpiresAt: v.optional(Millis),
+  tokenTtlSeconds: v.optional(Seconds),
+  tokenRenewable: v.optional(v.boolean()),
   supersededTokenAccessors: v.array(Accessor),
   failureReason: v.optional(v.string()),
   createdAt: Millis,
@@ -105,6 +134,6 @@ export const encodeLedgerCommand = (command: LedgerCommand): Uint8Array => encod
 export const decodeLedgerCommand = (bytes: Uint8Array): LedgerCommand =>
   decode("command", CommandEnvelope, bytes).body;
 
-export const encodeLedgerSnapshot = (entries: IssuanceEntry[]): Uint8Array => encode(entries);
+export const encodeLedgerSnapshot = (entries: readonly IssuanceEntry[]): Uint8Array => encode(entries);
 export const decodeLedgerSnapshot = (bytes: Uint8Array): IssuanceEntry[] =>
   decode("snapshot", SnapshotEnvelope, bytes).body;

@@ -41,10 +41,12 @@ export function createProposingLedger(
         ...(secretIdAccessor ? { secretIdAccessor } : {}),
         at,
       })),
-    confirm: async (uid, restartCount, accessors, at) =>
-      void (await commit({ op: "confirm", uid, restartCount, ...accessors, at })),
-    markFailed: async (uid, restartCount, reason, at) =>
-      void (await commit({ op: "markFailed", uid, restartCount, reason, at })),
+    confirm: async (uid, restartCount, confirmation, at) =>
+      void (await commit({ op: "confirm", uid, restartCount, ...confirmation, at })),
+    markFailed: async (uid, restartCount, reason, at, attempt = {}) =>
+      void (await commit({ op: "markFailed", uid, restartCount, reason, ...attempt, at })),
+    renewed: async (uid, restartCount, generation, tokenExpiresAt, at) =>
+      void (await commit({ op: "renewed", uid, restartCount, generation, tokenExpiresAt, at })),
     markRevoked: async (uid, at) => void (await commit({ op: "markRevoked", uid, at })),
     forget: async (uid, at) => void (await commit({ op: "forget", uid, at })),
   };

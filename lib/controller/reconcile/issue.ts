@@ -1,6 +1,6 @@
 /**
  * One issuance attempt for a pod whose init container is running: commit `issuing`, mint a wrapped secret_id bound
- * to the pod, commit `pushed`, push it, then commit `confirmed` (or `failed`).
+ * to the pod, push it, then commit `confirmed` (or `failed`, with the minted secret_id's accessor): two commits.
  *
  * Contract:
  * - The ledger's `issuing` commit comes before minting, so a new leader knows an attempt was under way.
@@ -186,13 +186,18 @@ export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<I
       .catch(() => {});
     throw error;
   });
+  // No `pushed` commit between minting and pushing: ledger/README.md says why a new leader that finds `issuing`
+  // cannot double-issue without it. The accessor is recorded with the outcome instead.
   const mintedAt = clock.now();
-  await ledger.markPushed(ref.uid, restartCount, wrapped.secretIdAccessor, mintedAt);
   const outcome = await pushUntilReached(deps, target, wrapped, mintedAt);
 
   if (outcome.kind === "failed") {
     deps.metrics.pushFailed(role);
-    await ledger.markFailed(ref.uid, restartCount, outcome.reason, clock.now()).catch(() => {});
+    await ledger
+      .markFailed(ref.uid, restartCount, outcome.reason, clock.now(), {
+        ...(wrapped.secretIdAccessor ? { secretIdAccessor: wrapped.secretIdAccessor } : {}),
+      })
+      .catch(() => {});
     if (deps.leader.leadershipSignal().aborted) throw new Error("leadership lost during the push");
     const retry = outcome.retry ? "; retrying with a fresh secret_id" : "";
     deps.events.record(

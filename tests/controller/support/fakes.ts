@@ -3,7 +3,11 @@
 import { parseAllowList } from "../../../lib/config/index.ts";
 import { policyFrom } from "../../../lib/controller/adapters/index.ts";
 import { alwaysLeader } from "../../../lib/controller/leader/index.ts";
-import { createMemoryLedger } from "../../../lib/controller/ledger/index.ts";
+import {
+  createLedgerStateMachine,
+  createProposingLedger,
+  type LedgerCommand,
+} from "../../../lib/controller/ledger/index.ts";
 import type {
   EventReason,
   PodRef,
@@ -53,12 +57,18 @@ export function fakeWorld() {
   };
   let serial = 0;
   const leader = alwaysLeader();
+  /** Every ledger command proposed, in order (what Raft would commit). */
+  const commands: LedgerCommand[] = [];
+  const ledgerState = createLedgerStateMachine();
 
   const deps: ReconcileDeps = {
     clock,
     leader,
     pods: { get: (uid) => pods.get(uid) },
-    ledger: createMemoryLedger(),
+    ledger: createProposingLedger(ledgerState, async (command) => {
+      commands.push(command);
+      return ledgerState.apply(command);
+    }),
     events: { record: (pod, reason, message) => events.push({ pod, reason, message }) },
     log: createLogger("debug", {}, (line) => logs.push(line)),
     metrics: {
@@ -122,6 +132,8 @@ export function fakeWorld() {
     revoked,
     destroyed,
     leader,
+    commands,
+    ledgerState,
     failMinting: (error: Error | undefined) => {
       mintFailure = error;
     },
