@@ -22,8 +22,10 @@ export interface RaftTiming {
 export const RAFT_TIMING: RaftTiming = { tickMs: 30, electionTicks: 10, heartbeatTicks: 3 };
 
 /**
- * Applied entries between snapshots. A ledger command is ~300 bytes, so the log stays under ~1 MB between
- * compactions while a snapshot (the whole ledger) is written at most every few hundred pod issuances.
+ * Applied entries, or commands (each command of a group-commit batch counts), between snapshots. A ledger command is
+ * ~300 bytes, so the log stays under ~1 MB between compactions while a snapshot (the whole ledger) is written at
+ * most every few hundred pod issuances. Counting entries alone would let a burst of batches grow the log ~100 times
+ * longer between compactions.
  */
 export const SNAPSHOT_EVERY_ENTRIES = 2_000;
 

@@ -6,13 +6,20 @@
  * Contract:
  * - `propose(data)` resolves with the state machine's result once the entry is committed AND applied here; it
  *   rejects with ProposalRefusedError when this node is not the leader, or loses leadership before that.
+ * - Group commit: a proposal on an idle host enters the log at once; proposals made while a Ready cycle is in
+ *   flight (persist, send, apply) wait for it and then enter together, as few entries as BATCH_MAX_BYTES allows
+ *   (batch.ts). Either way an entry proposed mid-cycle is persisted by the next cycle, so waiting adds no latency,
+ *   and a burst costs one append, fsync and replication round per cycle instead of one per proposal. Every
+ *   replica unpacks a batch and applies its commands in order; each proposer gets its own command's result.
  * - `isActing()` is true only while this node leads, holds a valid lease (a quorum heard from it within the lease,
  *   so no other leader can exist) and has applied a no-op of its own term (so its state machine holds everything
  *   ever committed). It catches up missed ticks first, so a process resumed after SIGSTOP answers false at once.
  *   Missed ticks move only the lease clock (Raft.tick): a stalled follower reads the heartbeats that queued up
  *   before its election timer can fire, and a stalled leader is not deposed by its own check-quorum.
  * - `onActingChange` reports every change of isActing(); `onLeaderChange` each new known leader.
- * - Snapshots: every `snapshotEvery` applied entries the state machine's image is written and the log compacted.
+ * - Snapshots: every `snapshotEvery` applied entries or commands (a batch counts each of its commands, so the log
+ *   between compactions stays as long in bytes as before group commit), the state machine's image is written and
+ *   the log compacted.
  * - `transferLeadershipAndStop()` hands leadership (when leading) to a reachable, up-to-date voter, the next one if
  *   that one does not take over within an election timeout, then stops ticking,
  *   waits for the Ready loop and closes the storage.
@@ -24,17 +31,21 @@ import type { RandomSource } from "../random.ts";
 import { RawNode, type Status } from "../raw-node.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { type Entry, EntryType, NO_NODE, type NodeId } from "../types.ts";
+import { decodeBatch, isBatch, planEntries } from "./batch.ts";
 import { RAFT_TIMING, type RaftTiming, SNAPSHOT_EVERY_ENTRIES, TRANSFER_TIMEOUT_MS } from "./defaults.ts";
 import { ProposalRefusedError, RaftHostStoppedError } from "./errors.ts";
+import { PendingProposals, ProposalQueue } from "./proposals.ts";
+import { TickClock } from "./ticker.ts";
 
 /** Catching up this many ticks at once means the process stalled for most of a lease. */
 const STALL_WARNING_TICKS = 6;
 const STALL_WARNING_INTERVAL_MS = 10_000;
 
-import { PendingProposals } from "./proposals.ts";
-import { TickClock } from "./ticker.ts";
-
 export interface RaftStateMachine<R> {
+  /**
+   * Applies one proposed command. `index` is the log index of the entry that carried it: with group commit several
+   * commands share an entry, so the index orders commands but does not identify one (none of ours relies on it).
+   */
   apply(data: Uint8Array, index: number): R;
   snapshot(): Uint8Array;
   /** Replaces the whole state; empty data is the empty state (a new cluster's first snapshot). */
@@ -117,7 +128,9 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
   });
   const clock = new TickClock(timing.tickMs, options.now);
   const pending = new PendingProposals<R>();
+  const queued = new ProposalQueue<R>();
   let snapshotIndex = existing.metadata.index;
+  let commandsSinceSnapshot = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
   let looping: Promise<void> | undefined;
@@ -128,9 +141,16 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
   let knownLeader: NodeId = NO_NODE;
   let votersKey = "";
 
-  const refused = (reason: string) => () => {
-    const leader = node.status().leaderId;
-    return new ProposalRefusedError(reason, leader === NO_NODE ? undefined : leader);
+  /** One error per refused proposer; the leader hint is read once per refusal, not once per proposer of a batch. */
+  const refused = (reason: string) => {
+    let hint: { leader: string | undefined } | undefined;
+    return () => {
+      if (hint === undefined) {
+        const leader = node.status().leaderId;
+        hint = { leader: leader === NO_NODE ? undefined : leader };
+      }
+      return new ProposalRefusedError(reason, hint.leader);
+    };
   };
 
   const evaluate = (): void => {
@@ -142,6 +162,7 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
     }
     if (st.role !== "leader" || st.term !== leaderTerm) {
       if (pending.size > 0) pending.rejectAll(refused("leadership lost before the entry was applied"));
+      if (queued.size > 0) queued.rejectAll(refused("leadership lost before the proposal entered the log"));
       if (st.role !== "leader") leaderTerm = 0;
     }
     const nowActing = !stopped && st.role === "leader" && st.leaseValid && st.applied >= noopIndex;
@@ -182,38 +203,76 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
     }
   };
 
+  /** Proposes everything queued, as few entries as the batch cap allows. */
+  const flush = (): void => {
+    if (queued.size === 0) return;
+    const { commands, waiters } = queued.take();
+    for (const planned of planEntries(commands)) {
+      const group = waiters.slice(planned.first, planned.first + planned.count);
+      const result = node.propose(planned.data);
+      if (result.accepted) pending.add(result.index, result.term, group);
+      else {
+        const hint = result.leaderId === NO_NODE ? undefined : result.leaderId;
+        for (const waiter of group) waiter.reject(new ProposalRefusedError(result.reason, hint));
+      }
+    }
+  };
+
+  const applyCommands = (entry: Entry): R[] | Error => {
+    if (!isBatch(entry.data)) return [stateMachine.apply(entry.data, entry.index)];
+    let commands: Uint8Array[];
+    try {
+      commands = decodeBatch(entry.data);
+    } catch (error) {
+      // Every replica decodes the same bytes the same way, so skipping the entry keeps them all equal.
+      log.error("raft entry skipped: its batch envelope is malformed", {
+        index: entry.index,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return error instanceof Error ? error : new Error(String(error));
+    }
+    return commands.map((command) => stateMachine.apply(command, entry.index));
+  };
+
   const applyEntries = (entries: readonly Entry[]): void => {
     for (const entry of entries) {
       if (entry.type !== EntryType.Normal || entry.data.length === 0) continue;
-      const result = stateMachine.apply(entry.data, entry.index);
+      const results = applyCommands(entry);
+      commandsSinceSnapshot += results instanceof Error ? 1 : results.length;
       const started = pending.applied(
         entry.index,
         entry.term,
-        result,
+        results,
         refused("another leader's entry replaced ours"),
       );
-      if (started !== undefined) options.onCommitLatency?.((options.now() - started) / 1000);
+      if (started.length === 0 || options.onCommitLatency === undefined) continue;
+      const now = options.now();
+      for (const at of started) options.onCommitLatency((now - at) / 1000);
     }
   };
 
   const maybeSnapshot = async (): Promise<void> => {
     const applied = node.status().applied;
-    if (applied - snapshotIndex < snapshotEvery) return;
+    if (applied - snapshotIndex < snapshotEvery && commandsSinceSnapshot < snapshotEvery) return;
     const data = stateMachine.snapshot();
     const conf = node.confStateAt(applied);
     snapshotIndex = applied;
+    commandsSinceSnapshot = 0;
     await storage.compact(applied, conf, data);
     log.debug("raft snapshot written, log compacted", { index: applied, bytes: data.byteLength });
   };
 
   const loop = async (): Promise<void> => {
     try {
-      while (!stopped || node.hasReady()) {
+      for (;;) {
+        // The proposals made while the previous cycle was in flight: one batch for this one.
+        if (!stopped) flush();
         const handled = await handleReady(node, storage, {
           send: (messages) => options.send(messages),
           applySnapshot: (snapshot) => {
             stateMachine.restore(snapshot.data);
             snapshotIndex = snapshot.metadata.index;
+            commandsSinceSnapshot = 0;
           },
           apply: applyEntries,
         });
@@ -230,6 +289,7 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
       if (timer !== undefined) clearTimeout(timer);
       evaluate();
       pending.rejectAll(() => new RaftHostStoppedError());
+      queued.rejectAll(() => new RaftHostStoppedError());
     }
   };
 
@@ -237,7 +297,7 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
     if (looping !== undefined) return;
     looping = loop().finally(() => {
       looping = undefined;
-      if (node.hasReady() && !stopped) kick();
+      if (!stopped && (node.hasReady() || queued.size > 0)) kick();
     });
   }
 
@@ -271,12 +331,14 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
     propose(data) {
       if (stopped) return Promise.reject(new RaftHostStoppedError());
       tickNow();
-      const result = node.propose(data);
-      if (!result.accepted)
-        return Promise.reject(
-          new ProposalRefusedError(result.reason, result.leaderId === NO_NODE ? undefined : result.leaderId),
-        );
-      const promise = pending.add(result.index, result.term, options.now());
+      if (looping !== undefined) {
+        // A cycle is in flight: wait for the loop to come round (it proposes the whole queue as one batch). A
+        // follower refuses now rather than after the cycle; the core re-checks everything else then.
+        if (leaderTerm === 0) return Promise.reject(refused("not the leader")());
+        return queued.push(data, options.now());
+      }
+      const promise = queued.push(data, options.now());
+      flush();
       kick();
       return promise;
     },
@@ -328,6 +390,7 @@ export function createRaftHost<R>(options: RaftHostOptions<R>): RaftHost<R> {
       if (timer !== undefined) clearTimeout(timer);
       evaluate();
       pending.rejectAll(() => new RaftHostStoppedError());
+      queued.rejectAll(() => new RaftHostStoppedError());
       await looping;
       await storage.close();
     },
