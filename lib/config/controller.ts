@@ -46,6 +46,8 @@ export const CONTROLLER_DEFAULTS = {
   gossipPort: 45678,
   initPort: 50000,
   pushConcurrency: 16,
+  /** Many times a mint + push + login even with Vault slow; short leases cap it at a quarter of the lease. */
+  sidecarReissueMarginMs: 30_000,
 } as const;
 
 const namespaceGlob = (raw: string) =>
@@ -127,6 +129,10 @@ const controllerShape = {
   /** Where the service-account token and CA are mounted; only worth changing outside a pod (the sandbox). */
   SERVICE_ACCOUNT_DIR: field(directoryPath),
   PUSH_CONCURRENCY: field(integer(1, 1024), { default: CONTROLLER_DEFAULTS.pushConcurrency }),
+  /** Native sidecars: look at (and if need be re-issue) a token this long before it expires; capped at 1/4 lease. */
+  SIDECAR_REISSUE_MARGIN: field(duration({ minMs: 100, maxMs: 24 * 3_600_000 }), {
+    default: CONTROLLER_DEFAULTS.sidecarReissueMarginMs,
+  }),
   LOG_LEVEL: field(logLevel, { default: "info" as ConfigLogLevel }),
 };
 
@@ -171,6 +177,8 @@ export interface ControllerConfig {
   /** CLUSTER_KEY. Secret: never log it. */
   clusterSecret: string;
   pushConcurrency: number;
+  /** SIDECAR_REISSUE_MARGIN in ms. */
+  sidecarReissueMarginMs: number;
   logLevel: ConfigLogLevel;
   /** Settings that work but weaken a guarantee; log them at start-up. */
   warnings: string[];
@@ -268,6 +276,7 @@ export function loadControllerConfig(env: Env): ControllerConfig {
     podName: ok.POD_NAME,
     clusterSecret: ok.CLUSTER_KEY,
     pushConcurrency: ok.PUSH_CONCURRENCY,
+    sidecarReissueMarginMs: ok.SIDECAR_REISSUE_MARGIN,
     logLevel: ok.LOG_LEVEL,
     warnings: [
       ...ok.VAULT_ADDR.warnings,

@@ -57,3 +57,25 @@ export const TOKEN_RETRY_MAX_MS = 60_000;
  * controller cannot log in again once the token expires (the original's failure mode, which it never announced).
  */
 export const TOKEN_DANGER_FRACTION = 0.25;
+
+/**
+ * SIDECAR_REISSUE_MARGIN's default: a native sidecar's token is looked at (and re-issued if it cannot be renewed)
+ * this long before it expires. 30 s covers a mint, a push and the sidecar's login many times over, even with Vault
+ * slow; a short lease caps it (SIDECAR_MARGIN_LEASE_FRACTION) so a demo's few-second TTLs still work.
+ */
+export const DEFAULT_SIDECAR_REISSUE_MARGIN_MS = 30_000;
+/**
+ * The margin is at most this fraction of the token's lease. The sidecar renews at about 2/3 of its lease (1/3 left),
+ * so a check at 1/4 left normally finds the renewal done; and 1/4 of a 4 s lease still leaves 1 s to re-issue.
+ */
+export const SIDECAR_MARGIN_LEASE_FRACTION = 0.25;
+/**
+ * A sidecar that says "valid" with less than half the margin left has not renewed in time: re-issue rather than wait
+ * for it to run out. Above that, a "valid" whose lease ends inside the margin is looked at again after this long.
+ */
+export const SIDECAR_STATUS_RECHECK_MS = 250;
+/**
+ * A sidecar's GET /status answers from memory; a few seconds without an answer means it is not there, and the
+ * re-issue that follows should still land inside the margin.
+ */
+export const STATUS_TIMEOUT_MS = 3_000;

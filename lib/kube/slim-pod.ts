@@ -23,6 +23,19 @@ export interface SlimInitContainerStatus {
   };
 }
 
+/**
+ * The two facts about an init container that say whether it runs as a native sidecar (issue 15): its
+ * `restartPolicy` and the literal value of its `MODE` env variable. Kept only for init containers that carry either,
+ * and `env` holds only MODE, so a pod in init mode keeps nothing more than before.
+ */
+export interface SlimInitContainer {
+  name: string;
+  restartPolicy?: string;
+  env?: { name: string; value?: string }[];
+}
+
+export const MODE_ENV = "MODE";
+
 export interface SlimPod {
   metadata: {
     uid: string;
@@ -32,7 +45,7 @@ export interface SlimPod {
     annotations?: Record<string, string>;
     deletionTimestamp?: string;
   };
-  spec: { serviceAccountName?: string };
+  spec: { serviceAccountName?: string; initContainers?: SlimInitContainer[] };
   status: { podIP?: string; initContainerStatuses?: SlimInitContainerStatus[] };
 }
 
@@ -53,6 +66,15 @@ const InitStatusSchema = v.object({
   ),
 });
 
+const InitContainerSchema = v.object({
+  name: v.string(),
+  restartPolicy: optionalString,
+  env: v.fallback(
+    v.optional(v.array(v.object({ name: v.fallback(v.string(), ""), value: optionalString }))),
+    undefined,
+  ),
+});
+
 const PodSchema = v.object({
   metadata: v.object({
     uid: v.pipe(v.string(), v.nonEmpty()),
@@ -62,7 +84,13 @@ const PodSchema = v.object({
     annotations: v.fallback(v.optional(v.record(v.string(), v.string())), undefined),
     deletionTimestamp: optionalString,
   }),
-  spec: v.optional(v.object({ serviceAccountName: optionalString }), {}),
+  spec: v.optional(
+    v.object({
+      serviceAccountName: optionalString,
+      initContainers: v.fallback(v.optional(v.array(InitContainerSchema)), undefined),
+    }),
+    {},
+  ),
   status: v.optional(
     v.object({
       podIP: optionalString,
@@ -94,6 +122,25 @@ function keptAnnotations(all: Record<string, string> | undefined): Record<string
   return kept;
 }
 
+function slimInitContainers(
+  all: v.InferOutput<typeof InitContainerSchema>[] | undefined,
+): SlimInitContainer[] | undefined {
+  let kept: SlimInitContainer[] | undefined;
+  for (const container of all ?? []) {
+    const mode = container.env?.find((variable) => variable.name === MODE_ENV);
+    if (!container.restartPolicy && !mode) continue;
+    const slim: SlimInitContainer = { name: intern(container.name) };
+    if (container.restartPolicy) slim.restartPolicy = intern(container.restartPolicy);
+    if (mode)
+      slim.env = [
+        mode.value === undefined ? { name: MODE_ENV } : { name: MODE_ENV, value: intern(mode.value) },
+      ];
+    kept ??= [];
+    kept.push(slim);
+  }
+  return kept;
+}
+
 function describeIssue(issues: v.BaseIssue<unknown>[]): string {
   const issue = issues[0];
   const field = issue ? v.getDotPath(issue) : undefined;
@@ -118,6 +165,8 @@ export function slimPod(json: unknown): SlimPod | { error: string } {
   if (annotations) pod.metadata.annotations = annotations;
   if (metadata.deletionTimestamp) pod.metadata.deletionTimestamp = metadata.deletionTimestamp;
   if (spec.serviceAccountName) pod.spec.serviceAccountName = intern(spec.serviceAccountName);
+  const initContainers = slimInitContainers(spec.initContainers);
+  if (initContainers) pod.spec.initContainers = initContainers;
   if (status.podIP) pod.status.podIP = status.podIP;
   if (status.initContainerStatuses)
     pod.status.initContainerStatuses = status.initContainerStatuses.map((entry) => {

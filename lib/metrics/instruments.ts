@@ -169,6 +169,26 @@ export function createInstruments(registry: Registry) {
       "reconcile_retries_total",
       "Reconciles that failed and were re-queued with back-off.",
     ),
+    sidecarStatusChecks: counter(
+      "sidecar_status_checks_total",
+      "Native sidecars asked for their token's standing before its expiry (result: valid, expiring, none, unreachable).",
+      ["result"],
+    ),
+    sidecarRenewals: counter(
+      "sidecar_token_renewals_observed_total",
+      "Renewals of a native sidecar's token seen by the leader (a status check found a later expiry).",
+      ["approle"],
+    ),
+    sidecarReissues: counter(
+      "sidecar_token_reissues_total",
+      "Fresh secret_ids delivered to native sidecars whose token could no longer be renewed.",
+      ["approle"],
+    ),
+    sidecarReissueFailures: counter(
+      "sidecar_token_reissue_failures_total",
+      "Re-issues to native sidecars that failed (minting or pushing) and were retried.",
+      ["approle"],
+    ),
   };
 }
 

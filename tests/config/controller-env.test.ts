@@ -59,6 +59,7 @@ describe("defaults", () => {
     expect(config.healthListen).toEqual({ hostname: "0.0.0.0", port: 8081 });
     expect([config.raftPort, config.gossipPort, config.initPort]).toEqual([45679, 45678, 50000]);
     expect(config.pushConcurrency).toBe(16);
+    expect(config.sidecarReissueMarginMs).toBe(30_000);
     expect(config.logLevel).toBe("info");
     expect(config.clusterSecret).toBe(CLUSTER_KEY);
     expect(config.warnings).toEqual([]);
@@ -101,6 +102,7 @@ describe("every variable, happy path", () => {
       POD_IP: "fd00::12",
       KUBECONFIG: "/home/dev/.kube/config",
       PUSH_CONCURRENCY: "64",
+      SIDECAR_REISSUE_MARGIN: "1m30s",
       LOG_LEVEL: "DEBUG",
     });
     expect(config.raftDir).toBe("/data/raft");
@@ -125,6 +127,7 @@ describe("every variable, happy path", () => {
     expect([config.raftPort, config.gossipPort, config.initPort]).toEqual([1000, 1001, 1002]);
     expect(config.podIp).toBe("fd00::12");
     expect(config.pushConcurrency).toBe(64);
+    expect(config.sidecarReissueMarginMs).toBe(90_000);
     expect(config.logLevel).toBe("debug");
     expect(config.warnings.join()).toContain("SECRET_ID_CIDR_BINDING=false");
   });
@@ -205,6 +208,9 @@ describe("every variable, failure path", () => {
     ["KUBECONFIG", { KUBECONFIG: "/root/.kube/" }, /directory/],
     ["PUSH_CONCURRENCY", { PUSH_CONCURRENCY: "0" }, /outside 1\.\.1024/],
     ["PUSH_CONCURRENCY", { PUSH_CONCURRENCY: "many" }, /not a whole number/],
+    ["SIDECAR_REISSUE_MARGIN", { SIDECAR_REISSUE_MARGIN: "soon" }, /not a duration.*such as "90s"/],
+    ["SIDECAR_REISSUE_MARGIN", { SIDECAR_REISSUE_MARGIN: "50ms" }, /shorter than the minimum 0\.1s/],
+    ["SIDECAR_REISSUE_MARGIN", { SIDECAR_REISSUE_MARGIN: "25h" }, /longer than the maximum 86400s/],
     ["LOG_LEVEL", { LOG_LEVEL: "verbose" }, /not a log level.*debug, info, warn, error/],
     ["RAFT_DIR", { RAFT_DIR: "/data\0/raft" }, /NUL/],
   ];

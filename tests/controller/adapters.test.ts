@@ -44,6 +44,7 @@ test("policy and settings come from lib/config unchanged", () => {
     CLUSTER_KEY: "0123456789abcdef0123456789abcdef0123",
     WRAP_TTL: "90s",
     SECRET_ID_CIDR_BINDING: "false",
+    SIDECAR_REISSUE_MARGIN: "5s",
   });
   expect(reconcileSettingsFrom(config, "PEM")).toEqual({
     vaultAddr: "https://vault:8200",
@@ -52,6 +53,7 @@ test("policy and settings come from lib/config unchanged", () => {
     secretIdTtlSeconds: 150,
     cidrBinding: false,
     revokeOnDelete: true,
+    sidecarReissueMarginMs: 5_000,
   });
 });
 

@@ -183,3 +183,55 @@ test("pushes leave from localAddress (the controller's POD_IP), not the kernel's
   expect(await pusher.push("127.1.7.20", request, live())).toMatchObject({ kind: "delivered" });
   expect(remoteAddresses.at(-1)).toBe("127.1.7.21");
 });
+
+describe("sidecar status", () => {
+  test("GET /status over the same mutual TLS returns the sidecar's token standing", async () => {
+    const server = await initServer("127.1.19.1", "127.1.19.1");
+    const paths: string[] = [];
+    answer = () =>
+      Response.json({ mode: "sidecar", token: "valid", ttlSeconds: 7, renewable: true, generation: 2 });
+    const seen = serve({
+      hostname: "127.1.19.2",
+      port: 0,
+      tls: {
+        ...(await selfSignedLeaf({ commonName: "vault-init", ipSans: ["127.1.19.2"], ttlMs: HOUR })),
+        clientCaPem: controllerCa.certPem,
+        requireClientCert: true,
+      },
+      fetch: (incoming) => {
+        paths.push(`${incoming.method} ${new URL(incoming.url).pathname}`);
+        return Response.json({ mode: "sidecar", token: "expiring", ttlSeconds: 3, renewable: false });
+      },
+    });
+    const pathServer = await seen;
+    servers.push(pathServer);
+    expect(await pusherFor(server).status?.("127.1.19.1", live())).toEqual({
+      kind: "status",
+      status: { mode: "sidecar", token: "valid", ttlSeconds: 7, renewable: true, generation: 2 },
+    });
+    expect(await pusherFor(pathServer).status?.("127.1.19.2", live())).toEqual({
+      kind: "status",
+      status: { mode: "sidecar", token: "expiring", ttlSeconds: 3, renewable: false },
+    });
+    expect(paths).toEqual(["GET /status"]);
+  });
+
+  test("a non-200, a body that is not a status, a wrong certificate or nothing listening is unreachable", async () => {
+    const server = await initServer("127.1.19.3", "127.1.19.3");
+    answer = () => Response.json({ reason: "not-found", error: "no such path" }, { status: 404 });
+    const pusher = pusherFor(server);
+    const notFound = await pusher.status?.("127.1.19.3", live());
+    expect(notFound).toMatchObject({ kind: "unreachable" });
+    expect(notFound?.kind === "unreachable" && notFound.reason).toContain("HTTP 404");
+    answer = () => Response.json({ tokenAccessor: "tok-acc" });
+    const garbled = await pusher.status?.("127.1.19.3", live());
+    expect(garbled?.kind === "unreachable" && garbled.reason).toContain("not a token status");
+    const impostor = await initServer("127.1.19.4", "127.1.19.9");
+    answer = () => Response.json({ mode: "sidecar", token: "valid", ttlSeconds: 7, renewable: true });
+    const refused = await pusherFor(impostor).status?.("127.1.19.4", live());
+    expect(refused?.kind === "unreachable" && refused.reason).toContain("not the pod IP 127.1.19.4");
+    const closed = createHttpsPusher({ identity: () => controllerIdentity, initPort: server.port });
+    await server.stop(true);
+    expect((await closed.status?.("127.1.19.3", live()))?.kind).toBe("unreachable");
+  });
+});

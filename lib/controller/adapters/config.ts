@@ -28,5 +28,6 @@ export function reconcileSettingsFrom(config: ControllerConfig, vaultCaPem?: str
     secretIdTtlSeconds: config.secretIdTtlSeconds,
     cidrBinding: config.cidrBinding,
     revokeOnDelete: config.revokeOnDelete,
+    sidecarReissueMarginMs: config.sidecarReissueMarginMs,
   };
 }

@@ -8,7 +8,9 @@
  * - renewalAttempted / renewalFailed (token keeper) -> vault_token_renewal_requests_total / ..._failures_total
  * - the certificate keeper takes its own TokenMetrics-shaped pair -> vault_certificate_renewal_requests_total / ...
  * New ones: pushLatency (histogram, init seen running -> confirmation), pushesInFlight, queueDepth, isLeader,
- * tokenRevoked / tokenRevocationForbidden, reconcileTerminal{kind}, reconcileRetried.
+ * tokenRevoked / tokenRevocationForbidden, reconcileTerminal{kind}, reconcileRetried; for native sidecars (issue 15)
+ * sidecarStatusChecked{result}, sidecarRenewalObserved{approle}, sidecarReissued{approle},
+ * sidecarReissueFailed{approle}.
  */
 import type { ReconcileMetrics } from "../reconcile/index.ts";
 import type { TokenMetrics } from "../token-keeper/index.ts";
@@ -30,6 +32,10 @@ export const noopControllerMetrics: ControllerMetrics = {
   pushesInFlight() {},
   tokenRevoked() {},
   tokenRevocationForbidden() {},
+  sidecarStatusChecked() {},
+  sidecarRenewalObserved() {},
+  sidecarReissued() {},
+  sidecarReissueFailed() {},
   renewalAttempted() {},
   renewalFailed() {},
   queueDepth() {},

@@ -9,6 +9,10 @@
  * - Success is a 2xx WITH a valid PushConfirmation body, nothing less (the original accepted any status).
  * - Failure reasons are short texts for events; they never contain the wrapping token.
  * - `listening()` is a plain TCP connect, asked before minting (see listening-probe.ts).
+ * - `status()` asks a native sidecar how its token stands (GET STATUS_PATH) over the same TLS, with the same client
+ *   certificate and the same check of the init's certificate; anything but a 200 with a valid TokenStatus is
+ *   "unreachable" (the caller then re-issues, which is safe: a sidecar holding a good token of that generation
+ *   would not be asked again until the next expiry).
  */
 import * as v from "valibot";
 import {
@@ -18,10 +22,12 @@ import {
   PushConfirmationSchema,
   PushRejectionSchema,
   pushUrl,
+  STATUS_PATH,
+  TokenStatusSchema,
 } from "../../push/index.ts";
 import { createHttpClient, HttpClientError } from "../../runtime/index.ts";
-import { PUSH_MAX_RESPONSE_BYTES, PUSH_TIMEOUT_MS } from "../defaults.ts";
-import type { Pusher, PushOutcome } from "../reconcile/index.ts";
+import { PUSH_MAX_RESPONSE_BYTES, PUSH_TIMEOUT_MS, STATUS_TIMEOUT_MS } from "../defaults.ts";
+import type { Pusher, PushOutcome, StatusAnswer } from "../reconcile/index.ts";
 import { isListening } from "./listening-probe.ts";
 
 export interface ClientIdentity {
@@ -85,31 +91,32 @@ const UNREACHED_ERRNOS = new Set(["ECONNREFUSED", "ECONNRESET"]);
 /** A connect on loopback or a pod network answers in milliseconds; more means the address is black-holed. */
 const LISTENING_PROBE_TIMEOUT_MS = 3_000;
 
+const detailOf = (error: unknown) =>
+  error instanceof HttpClientError ? `${error.code}: ${error.message}` : String(error);
+
 export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
+  const port = options.initPort ?? INIT_PORT;
+  const clientFor = (podIp: string, timeoutMs = options.timeoutMs ?? PUSH_TIMEOUT_MS) => {
+    const identity = options.identity();
+    return createHttpClient({
+      trust: { kind: "peer-check", check: initCertificateCheck(podIp, options.now) },
+      ...(identity ? { clientCertPem: identity.certPem, clientKeyPem: identity.keyPem } : {}),
+      timeoutMs,
+      maxResponseBytes: PUSH_MAX_RESPONSE_BYTES,
+      keepAlive: false,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
+  };
   return {
     listening: (podIp, signal) =>
-      isListening(
-        podIp,
-        options.initPort ?? INIT_PORT,
-        LISTENING_PROBE_TIMEOUT_MS,
-        signal,
-        options.localAddress,
-      ),
+      isListening(podIp, port, LISTENING_PROBE_TIMEOUT_MS, signal, options.localAddress),
     async push(podIp, request, signal) {
       // Stopped before building a TLS client, with a reason that says why (createHttpClient would refuse it too).
       if (signal.aborted)
         return { kind: "failed", retry: true, reason: "push aborted: leadership lost or shutting down" };
-      const identity = options.identity();
-      const client = createHttpClient({
-        trust: { kind: "peer-check", check: initCertificateCheck(podIp, options.now) },
-        ...(identity ? { clientCertPem: identity.certPem, clientKeyPem: identity.keyPem } : {}),
-        timeoutMs: options.timeoutMs ?? PUSH_TIMEOUT_MS,
-        maxResponseBytes: PUSH_MAX_RESPONSE_BYTES,
-        keepAlive: false,
-        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
-      });
+      const client = clientFor(podIp);
       try {
-        const response = await client.fetch(pushUrl(podIp, options.initPort ?? INIT_PORT), {
+        const response = await client.fetch(pushUrl(podIp, port), {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify(request),
@@ -117,15 +124,36 @@ export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
         });
         return readAnswer(response.status, parseJson(await response.text()));
       } catch (error) {
-        const detail = error instanceof HttpClientError ? `${error.code}: ${error.message}` : String(error);
         const unreached =
           error instanceof HttpClientError && UNREACHED_ERRNOS.has(error.errno ?? "") && !signal.aborted;
         return {
           kind: "failed",
           retry: true,
-          reason: clip(`could not reach the init container: ${detail}`),
+          reason: clip(`could not reach the init container: ${detailOf(error)}`),
           ...(unreached ? { unreached } : {}),
         };
+      } finally {
+        client.close();
+      }
+    },
+    async status(podIp, signal): Promise<StatusAnswer> {
+      if (signal.aborted) return { kind: "unreachable", reason: "aborted: leadership lost or shutting down" };
+      const client = clientFor(podIp, Math.min(STATUS_TIMEOUT_MS, options.timeoutMs ?? STATUS_TIMEOUT_MS));
+      try {
+        const url = new URL(STATUS_PATH, pushUrl(podIp, port)).toString();
+        const response = await client.fetch(url, { method: "GET", signal });
+        const body = parseJson(await response.text());
+        if (response.status !== 200)
+          return {
+            kind: "unreachable",
+            reason: `the sidecar answered HTTP ${response.status} to GET ${STATUS_PATH}`,
+          };
+        const parsed = v.safeParse(TokenStatusSchema, body);
+        if (!parsed.success)
+          return { kind: "unreachable", reason: `the sidecar's ${STATUS_PATH} answer is not a token status` };
+        return { kind: "status", status: parsed.output };
+      } catch (error) {
+        return { kind: "unreachable", reason: clip(`could not reach the sidecar: ${detailOf(error)}`) };
       } finally {
         client.close();
       }

@@ -19,6 +19,12 @@ export const EVENT_REASONS = {
   VaultTokenRevoked: "Normal",
   /** A vault annotation is present but unusable. */
   InvalidVaultAnnotation: "Warning",
+  /** A native sidecar's token could no longer be renewed, and the controller delivered a fresh one (a new generation). */
+  VaultTokenReissued: "Normal",
+  /** A re-issue to a native sidecar failed (minting or pushing); retried with back-off while its old token lasts. */
+  VaultTokenReissueFailed: "Warning",
+  /** The vault init container's restartPolicy and MODE disagree about running as a native sidecar; no secret_id. */
+  InvalidVaultSidecar: "Warning",
 } as const satisfies Record<string, EventType>;
 
 export type EventReason = keyof typeof EVENT_REASONS;

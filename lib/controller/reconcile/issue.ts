@@ -25,7 +25,7 @@ import {
   NOT_LISTENING_RECHECK_MIN_MS,
   REPUSH_DELAYS_MS,
 } from "../defaults.ts";
-import { LedgerConflictError } from "../ledger/index.ts";
+import { type Confirmation, type InitMode, LedgerConflictError } from "../ledger/index.ts";
 import { errorMessage, NotReadyError, TerminalError } from "../support/errors.ts";
 import type { ReconcileDeps } from "./deps.ts";
 import type { PodRef } from "./pod.ts";
@@ -40,6 +40,10 @@ export interface IssueTarget {
   podIp: string;
   /** When this run of the init container was first seen running (push-latency histogram start). */
   seenRunningAt: number;
+  /** 0 for the first token of this run; above it, a re-issue to a native sidecar. */
+  generation: number;
+  /** How the init container runs, read from the pod spec (initModeOf); its confirmation has the last word. */
+  mode: InitMode;
 }
 
 export type IssueResult = "delivered" | "already-confirmed" | { recheckAfterMs: number };
@@ -100,6 +104,8 @@ async function push(
     ttl: wrapped.ttlSeconds,
     vaultAddr: deps.settings.vaultAddr,
     vaultCAs: encodeVaultCAs(deps.settings.vaultCaPem),
+    // Init-mode pushes stay byte-for-byte the original's; a sidecar answers a repeated generation idempotently.
+    ...(target.mode === "sidecar" || target.generation > 0 ? { generation: target.generation } : {}),
   };
   if (deps.leader.leadershipSignal().aborted)
     return { kind: "failed", retry: true, reason: "push aborted: leadership lost or shutting down" };
@@ -169,32 +175,99 @@ async function requireListening(deps: ReconcileDeps, target: IssueTarget): Promi
   );
 }
 
+/** What the confirm commit records from the init's answer; a sidecar's relative lease becomes an absolute expiry. */
+function confirmationOf(
+  outcome: Exclude<PushOutcome, { kind: "failed" }>,
+  target: IssueTarget,
+  wrapped: WrappedSecretId,
+  at: number,
+): Confirmation {
+  const delivered = outcome.kind === "delivered" ? outcome : undefined;
+  const secretIdAccessor = delivered ? (delivered.secretIdAccessor ?? wrapped.secretIdAccessor) : undefined;
+  // The init's word on its mode wins over the spec's: absent from an init-mode or original init means "init".
+  const mode: InitMode = delivered ? (delivered.mode ?? "init") : target.mode;
+  const sidecarLease =
+    mode === "sidecar" && delivered?.tokenTtlSeconds !== undefined
+      ? {
+          tokenTtlSeconds: delivered.tokenTtlSeconds,
+          tokenExpiresAt: at + delivered.tokenTtlSeconds * 1000,
+          ...(delivered.tokenRenewable !== undefined ? { tokenRenewable: delivered.tokenRenewable } : {}),
+        }
+      : {};
+  return {
+    ...(delivered?.tokenAccessor ? { tokenAccessor: delivered.tokenAccessor } : {}),
+    ...(secretIdAccessor ? { secretIdAccessor } : {}),
+    ...(target.generation > 0 ? { generation: target.generation } : {}),
+    ...(mode === "sidecar" ? { mode } : {}),
+    ...sidecarLease,
+  };
+}
+
+/**
+ * The init answered without using the secret_id just minted (it already held credentials: `already-delivered`, or a
+ * sidecar repeating its confirmation of this generation, which names the secret_id it did use). Nobody else holds
+ * its wrapping token, so destroying it leaves at most one live secret_id per issuance (ledger/README.md).
+ */
+async function destroyIfUnused(
+  deps: ReconcileDeps,
+  target: IssueTarget,
+  wrapped: WrappedSecretId,
+  outcome: PushOutcome,
+) {
+  const minted = wrapped.secretIdAccessor;
+  if (!minted) return;
+  const unused =
+    outcome.kind === "already-delivered" ||
+    (outcome.kind === "delivered" &&
+      outcome.secretIdAccessor !== undefined &&
+      outcome.secretIdAccessor !== minted);
+  if (!unused) return;
+  await deps.vault.destroySecretId(target.role, minted).catch((error: unknown) =>
+    deps.log.debug("could not destroy an unused secret_id; it expires with its TTL", {
+      namespace: target.ref.namespace,
+      pod: target.ref.name,
+      error: errorMessage(error),
+    }),
+  );
+}
+
 export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<IssueResult> {
-  const { ref, role, restartCount } = target;
+  const { ref, role, restartCount, generation } = target;
   const { ledger, clock } = deps;
+  const reissue = generation > 0;
+  const attempt = generation > 0 ? { generation } : {};
   const recheckAfterMs = await requireListening(deps, target);
   if (recheckAfterMs !== undefined) return { recheckAfterMs };
   try {
-    await ledger.beginIssuing({ ...ref, role, restartCount, at: clock.now() });
+    await ledger.beginIssuing({ ...ref, role, restartCount, ...attempt, at: clock.now() });
   } catch (error) {
     if (error instanceof LedgerConflictError) return "already-confirmed";
     throw error;
   }
   const wrapped = await mint(deps, target).catch(async (error: unknown) => {
+    if (reissue) deps.metrics.sidecarReissueFailed(role);
     await ledger
-      .markFailed(ref.uid, restartCount, "minting the secret_id failed", clock.now())
+      .markFailed(ref.uid, restartCount, "minting the secret_id failed", clock.now(), attempt)
       .catch(() => {});
     throw error;
   });
   // No `pushed` commit between minting and pushing: ledger/README.md says why a new leader that finds `issuing`
   // cannot double-issue without it. The accessor is recorded with the outcome instead.
   const mintedAt = clock.now();
-  const outcome = await pushUntilReached(deps, target, wrapped, mintedAt);
+  let outcome = await pushUntilReached(deps, target, wrapped, mintedAt);
+  if (outcome.kind === "delivered" && outcome.generation !== undefined && outcome.generation !== generation)
+    outcome = {
+      kind: "failed",
+      retry: true,
+      reason: `the init confirmed generation ${outcome.generation}, not the ${generation} pushed`,
+    };
 
   if (outcome.kind === "failed") {
     deps.metrics.pushFailed(role);
+    if (reissue) deps.metrics.sidecarReissueFailed(role);
     await ledger
       .markFailed(ref.uid, restartCount, outcome.reason, clock.now(), {
+        ...attempt,
         ...(wrapped.secretIdAccessor ? { secretIdAccessor: wrapped.secretIdAccessor } : {}),
       })
       .catch(() => {});
@@ -202,40 +275,50 @@ export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<I
     const retry = outcome.retry ? "; retrying with a fresh secret_id" : "";
     deps.events.record(
       ref,
-      "VaultPushFailed",
-      `push to init container "${target.initContainer}" failed: ${outcome.reason}${retry}`,
+      reissue ? "VaultTokenReissueFailed" : "VaultPushFailed",
+      `${reissue ? `re-issue (generation ${generation}): ` : ""}push to init container "${target.initContainer}" failed: ${outcome.reason}${retry}`,
     );
     if (!outcome.retry)
       throw new TerminalError(`push to ${ref.namespace}/${ref.name}: ${outcome.reason}`, "push-refused");
     throw new Error(`push to ${ref.namespace}/${ref.name} failed: ${outcome.reason}`);
   }
 
-  const accessors =
-    outcome.kind === "delivered"
-      ? {
-          ...(outcome.tokenAccessor ? { tokenAccessor: outcome.tokenAccessor } : {}),
-          ...((outcome.secretIdAccessor ?? wrapped.secretIdAccessor)
-            ? { secretIdAccessor: outcome.secretIdAccessor ?? wrapped.secretIdAccessor }
-            : {}),
-        }
-      : {};
   // Counted when the init answers, even if this replica is deposed before the confirmation commits.
   deps.metrics.pushed(role);
-  deps.metrics.pushLatency(role, Math.max(0, clock.now() - target.seenRunningAt) / 1000);
-  await ledger.confirm(ref.uid, restartCount, accessors, clock.now()).catch((error: unknown) => {
-    if (deps.leader.leadershipSignal().aborted)
-      deps.log.warn("delivered, but leadership was lost before the confirmation was committed", {
-        namespace: ref.namespace,
-        pod: ref.name,
-        restartCount,
-      });
-    throw error;
-  });
+  if (reissue) deps.metrics.sidecarReissued(role);
+  // A re-issue's wait is the sidecar's whole life so far, not a pod waiting for its token: not a push latency.
+  else deps.metrics.pushLatency(role, Math.max(0, clock.now() - target.seenRunningAt) / 1000);
+  await destroyIfUnused(deps, target, wrapped, outcome);
+  const confirmedAt = clock.now();
+  await ledger
+    .confirm(ref.uid, restartCount, confirmationOf(outcome, target, wrapped, confirmedAt), confirmedAt)
+    .catch((error: unknown) => {
+      if (deps.leader.leadershipSignal().aborted)
+        deps.log.warn("delivered, but leadership was lost before the confirmation was committed", {
+          namespace: ref.namespace,
+          pod: ref.name,
+          restartCount,
+          generation,
+        });
+      throw error;
+    });
   const how =
     outcome.kind === "delivered"
       ? `delivered a Vault secret_id for AppRole "${role}" to init container "${target.initContainer}"`
       : `init container "${target.initContainer}" already holds credentials for AppRole "${role}"`;
-  deps.events.record(ref, "VaultTokenDelivered", `${how} (init restart ${restartCount})`);
-  deps.log.info("delivered", { namespace: ref.namespace, pod: ref.name, role, restartCount });
+  if (reissue)
+    deps.events.record(
+      ref,
+      "VaultTokenReissued",
+      `the sidecar's token could no longer be renewed: ${how} (init restart ${restartCount}, generation ${generation})`,
+    );
+  else deps.events.record(ref, "VaultTokenDelivered", `${how} (init restart ${restartCount})`);
+  deps.log.info(reissue ? "re-issued" : "delivered", {
+    namespace: ref.namespace,
+    pod: ref.name,
+    role,
+    restartCount,
+    generation,
+  });
   return "delivered";
 }

@@ -2,7 +2,7 @@
  * The small interfaces reconcile needs from its collaborators, so it can be tested with fakes and adapted to the
  * real modules (lib/kube, lib/vault, lib/metrics, lib/config) in one place.
  */
-import type { PushRequest } from "../../push/index.ts";
+import type { PushConfirmation, PushRequest, TokenStatus } from "../../push/index.ts";
 import type { EventReason } from "./events.ts";
 import type { PodRef, PodView } from "./pod.ts";
 
@@ -57,7 +57,8 @@ export interface VaultOperations {
 }
 
 export type PushOutcome =
-  | { kind: "delivered"; tokenAccessor?: string; secretIdAccessor?: string }
+  /** The init's PushConfirmation: accessors and, from a sidecar, its mode, token lease and generation. */
+  | ({ kind: "delivered" } & PushConfirmation)
   /** The init already holds credentials from an earlier push (e.g. sent by a previous leader). */
   | { kind: "already-delivered" }
   /**
@@ -76,7 +77,17 @@ export interface Pusher {
     podIp: string,
     signal: AbortSignal,
   ): Promise<{ listening: true } | { listening: false; reason: string }>;
+  /**
+   * A native sidecar's token standing (GET STATUS_PATH, same TLS and client certificate as the push). Optional:
+   * without it every check counts as unreachable, so a sidecar is re-issued at each expiry.
+   */
+  status?(podIp: string, signal: AbortSignal): Promise<StatusAnswer>;
 }
+
+export type StatusAnswer = { kind: "status"; status: TokenStatus } | { kind: "unreachable"; reason: string };
+
+/** What a status check found, as the `result` label of the status-check counter. */
+export type StatusCheckResult = TokenStatus["token"] | "unreachable";
 
 export interface ReconcileMetrics {
   secretIdRequested(role: string): void;
@@ -87,6 +98,13 @@ export interface ReconcileMetrics {
   pushesInFlight(delta: 1 | -1): void;
   tokenRevoked(): void;
   tokenRevocationForbidden(): void;
+  /** A sidecar's token standing was asked at its recorded expiry minus the margin. */
+  sidecarStatusChecked(result: StatusCheckResult): void;
+  /** A sidecar reported its token renewed beyond the expiry the ledger held. */
+  sidecarRenewalObserved(role: string): void;
+  /** A fresh secret_id was delivered to a sidecar as a new generation (its old token could not be renewed). */
+  sidecarReissued(role: string): void;
+  sidecarReissueFailed(role: string): void;
 }
 
 export interface AllowListDecision {
@@ -110,4 +128,10 @@ export interface ReconcileSettings {
   /** Bind the secret_id to the pod IP; off for networks that rewrite source addresses. */
   cidrBinding: boolean;
   revokeOnDelete: boolean;
+  /**
+   * SIDECAR_REISSUE_MARGIN: how long before a sidecar's token expires the leader looks at it (and re-issues when it
+   * cannot be renewed). Capped at a quarter of the token's lease, so TTLs of a few seconds still work. Absent =
+   * DEFAULT_SIDECAR_REISSUE_MARGIN_MS.
+   */
+  sidecarReissueMarginMs?: number;
 }

@@ -15,6 +15,7 @@ import type {
   PushOutcome,
   ReconcileDeps,
   SecretIdRequest,
+  StatusAnswer,
   VaultRefusal,
 } from "../../../lib/controller/reconcile/index.ts";
 import { createLogger } from "../../../lib/log/index.ts";
@@ -56,6 +57,9 @@ export function fakeWorld() {
     secretIdAccessor: "sid-acc-1",
   };
   let serial = 0;
+  let statusAnswer: StatusAnswer = { kind: "unreachable", reason: "no status answer set" };
+  /** Every status check: pod IP and when (the fake clock). */
+  const statusChecks: { podIp: string; at: number }[] = [];
   const leader = alwaysLeader();
   /** Every ledger command proposed, in order (what Raft would commit). */
   const commands: LedgerCommand[] = [];
@@ -80,6 +84,10 @@ export function fakeWorld() {
       pushesInFlight: (delta) => count("inFlight", delta),
       tokenRevoked: () => count("revoked"),
       tokenRevocationForbidden: () => count("revocationForbidden"),
+      sidecarStatusChecked: (result) => count(`statusChecked:${result}`),
+      sidecarRenewalObserved: (role) => count(`renewalObserved:${role}`),
+      sidecarReissued: (role) => count(`reissued:${role}`),
+      sidecarReissueFailed: (role) => count(`reissueFailed:${role}`),
     },
     policy: policyFrom(parseAllowList("team-a: web", "ALLOWED_ROLES")),
     settings: {
@@ -116,6 +124,10 @@ export function fakeWorld() {
         pushes.push({ podIp, request });
         return pushAnswer;
       },
+      async status(podIp) {
+        statusChecks.push({ podIp, at: clock.now() });
+        return statusAnswer;
+      },
     },
   };
 
@@ -143,6 +155,10 @@ export function fakeWorld() {
     answerPushes: (answer: PushOutcome) => {
       pushAnswer = answer;
     },
+    statusChecks,
+    answerStatus: (answer: StatusAnswer) => {
+      statusAnswer = answer;
+    },
   };
 }
 
@@ -156,6 +172,8 @@ export function podWith(options: {
   podIP?: string;
   serviceAccount?: string;
   annotations?: Record<string, string>;
+  /** The vault-init container's spec: restartPolicy and a literal MODE (null: MODE from a ConfigMap). */
+  initSpec?: { restartPolicy?: string; mode?: string | null };
 }): PodView {
   const state = options.initState ?? "running";
   return {
@@ -168,7 +186,28 @@ export function podWith(options: {
         "pod.boostport.com/vault-init-container": "vault-init",
       },
     },
-    spec: { serviceAccountName: options.serviceAccount ?? "web-sa" },
+    spec: {
+      serviceAccountName: options.serviceAccount ?? "web-sa",
+      ...(options.initSpec
+        ? {
+            initContainers: [
+              {
+                name: "vault-init",
+                ...(options.initSpec.restartPolicy ? { restartPolicy: options.initSpec.restartPolicy } : {}),
+                ...(options.initSpec.mode === undefined
+                  ? {}
+                  : {
+                      env: [
+                        options.initSpec.mode === null
+                          ? { name: "MODE" }
+                          : { name: "MODE", value: options.initSpec.mode },
+                      ],
+                    }),
+              },
+            ],
+          }
+        : {}),
+    },
     status: {
       podIP: options.podIP ?? "127.1.0.5",
       initContainerStatuses:
@@ -177,4 +216,9 @@ export function podWith(options: {
           : [{ name: "vault-init", restartCount: options.restartCount ?? 0, state: { [state]: {} } }],
     },
   };
+}
+
+/** A pod whose vault-init container is a native sidecar (restartPolicy: Always, MODE=sidecar). */
+export function sidecarPod(options: Parameters<typeof podWith>[0] = {}): PodView {
+  return podWith({ ...options, initSpec: { restartPolicy: "Always", mode: "sidecar" } });
 }
