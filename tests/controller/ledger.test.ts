@@ -107,6 +107,31 @@ describe("ledger codec", () => {
   test("commands and snapshots round-trip through bytes", async () => {
     const command = { op: "confirm", uid: "u", restartCount: 3, secretIdAccessor: "s", at: 9 } as const;
     expect(decodeLedgerCommand(encodeLedgerCommand(command))).toEqual(command);
+    for (const sidecar of [
+      { op: "beginIssuing", ...pod, restartCount: 1, generation: 2, at: 9 },
+      {
+        op: "confirm",
+        uid: "u",
+        restartCount: 1,
+        generation: 2,
+        mode: "sidecar",
+        tokenExpiresAt: 19,
+        tokenTtlSeconds: 10,
+        tokenRenewable: true,
+        at: 9,
+      },
+      {
+        op: "markFailed",
+        uid: "u",
+        restartCount: 1,
+        generation: 2,
+        reason: "r",
+        secretIdAccessor: "s",
+        at: 9,
+      },
+      { op: "renewed", uid: "u", restartCount: 1, generation: 2, tokenExpiresAt: 29, at: 19 },
+    ] as const)
+      expect(decodeLedgerCommand(encodeLedgerCommand(sidecar))).toEqual(sidecar);
     const ledger = createMemoryLedger();
     await ledger.beginIssuing({ ...pod, restartCount: 0, at: 1 });
     const restored = createLedgerStateMachine();

@@ -1,6 +1,7 @@
 // Native-sidecar mode on the controller side (issue 15), against fakes: the mode read from the pod spec, expiry
 // bookkeeping, status checks at expiry minus the margin, re-issue at generation + 1, and failover during a re-issue.
 import { describe, expect, test } from "bun:test";
+import { createController, noopControllerMetrics } from "../../lib/controller/assembly/index.ts";
 import {
   createLedgerStateMachine,
   type IssuanceEntry,
@@ -9,10 +10,13 @@ import {
 } from "../../lib/controller/ledger/index.ts";
 import { createReconciler, initModeOf, type PodView } from "../../lib/controller/reconcile/index.ts";
 import { reissueMarginMs } from "../../lib/controller/reconcile/sidecar.ts";
+import { seededRandom } from "../../lib/controller/support/clock.ts";
 import { TerminalError } from "../../lib/controller/support/errors.ts";
 import { isSlimPod, slimPod } from "../../lib/kube/slim-pod.ts";
 import type { TokenStatus } from "../../lib/push/index.ts";
+import { waitFor } from "../support/wait.ts";
 import { fakeWorld, podWith, sidecarPod } from "./support/fakes.ts";
+import { settle } from "./support/manual-clock.ts";
 
 const TTL_SECONDS = 8;
 /** min(30 s default, a quarter of the 8 s lease). */
@@ -205,6 +209,57 @@ describe("sidecar mode, at the due time", () => {
     await reconcile("uid-1");
     expect(world.deps.ledger.get("uid-1")).toMatchObject({ state: "confirmed", generation: 1 });
     expect(world.pushes.at(-1)?.request.generation).toBe(1);
+  });
+});
+
+describe("through the work queue", () => {
+  test("the controller re-issues a sidecar at expiry minus the margin, before the token expires, and again after", async () => {
+    const world = fakeWorld();
+    const sidecar = fakeSidecar(world);
+    const pod = sidecarPod({});
+    const controller = createController({
+      ...world.deps,
+      pods: { subscribe: () => () => {}, list: () => [pod], waitForSync: () => Promise.resolve() },
+      metrics: noopControllerMetrics,
+      random: seededRandom(7),
+      workers: 2,
+      drainMs: 5_000,
+    });
+    try {
+      await controller.start();
+      await waitFor("generation 0 confirmed", () => world.deps.ledger.get("uid-1")?.state === "confirmed");
+      const firstExpiry = world.deps.ledger.get("uid-1")?.tokenExpiresAt ?? 0;
+      sidecar.stand("expiring", 2);
+      world.clock.advance(TTL_SECONDS * 1000 - MARGIN_MS - 1);
+      await settle(100);
+      expect(world.statusChecks).toHaveLength(0);
+      world.clock.advance(1);
+      await waitFor(
+        "generation 1 confirmed",
+        () =>
+          world.deps.ledger.get("uid-1")?.generation === 1 &&
+          world.deps.ledger.get("uid-1")?.state === "confirmed",
+      );
+      expect(world.statusChecks.map((check) => check.at)).toEqual([firstExpiry - MARGIN_MS]);
+      expect(world.clock.now()).toBeLessThan(firstExpiry);
+      const secondExpiry = world.deps.ledger.get("uid-1")?.tokenExpiresAt ?? 0;
+      sidecar.stand("none");
+      world.clock.advance(secondExpiry - MARGIN_MS - world.clock.now());
+      await waitFor(
+        "generation 2 confirmed",
+        () =>
+          world.deps.ledger.get("uid-1")?.generation === 2 &&
+          world.deps.ledger.get("uid-1")?.state === "confirmed",
+      );
+      expect(sidecar.logins.map((login) => login.generation)).toEqual([0, 1, 2]);
+      expect(world.events.map((event) => event.reason)).toEqual([
+        "VaultTokenDelivered",
+        "VaultTokenReissued",
+        "VaultTokenReissued",
+      ]);
+    } finally {
+      await controller.stop();
+    }
   });
 });
 
