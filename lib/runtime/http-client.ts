@@ -13,7 +13,7 @@
  */
 import http from "node:http";
 import https from "node:https";
-import type { TLSSocket } from "node:tls";
+import type { SecureContext, TLSSocket } from "node:tls";
 
 export type ServerTrust =
   | { kind: "system" }
@@ -25,6 +25,12 @@ export interface HttpClientOptions {
   trust?: ServerTrust;
   clientCertPem?: string;
   clientKeyPem?: string;
+  /**
+   * A client TLS context built once by the caller (tls.createSecureContext with its certificate and key), used
+   * instead of clientCertPem/clientKeyPem: a client made per request (the pusher's, one per pod) then does not
+   * parse its PEM key again for every connection.
+   */
+  secureContext?: SecureContext;
   localAddress?: string;
   timeoutMs?: number;
   maxResponseBytes?: number;
@@ -83,7 +89,11 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient {
     keepAlive: options.keepAlive ?? true,
     ...(trust.kind === "ca" ? { ca: trust.caPem } : {}),
     rejectUnauthorized: trust.kind !== "peer-check",
-    ...(options.clientCertPem ? { cert: options.clientCertPem, key: options.clientKeyPem } : {}),
+    ...(options.secureContext
+      ? { secureContext: options.secureContext }
+      : options.clientCertPem
+        ? { cert: options.clientCertPem, key: options.clientKeyPem }
+        : {}),
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
   };
   const httpsAgent = new https.Agent(agentOptions);

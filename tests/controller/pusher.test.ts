@@ -235,3 +235,18 @@ describe("sidecar status", () => {
     expect((await closed.status?.("127.1.19.3", live()))?.kind).toBe("unreachable");
   });
 });
+
+test("one TLS context per client certificate: a renewed certificate is used from the next push on", async () => {
+  const server = await initServer("127.1.19.5", "127.1.19.5");
+  answer = () => Response.json({ tokenAccessor: "tok-acc" });
+  const otherCa = await createCertificateAuthority("another CA", HOUR);
+  const foreign = await issueLeaf(otherCa, { commonName: "controller", ttlMs: HOUR, usages: ["client"] });
+  let identity: KeyPairPem = controllerIdentity;
+  const pusher = createHttpsPusher({ identity: () => identity, initPort: server.port, timeoutMs: 20_000 });
+  expect((await pusher.push("127.1.19.5", request, live())).kind).toBe("delivered");
+  expect((await pusher.push("127.1.19.5", request, live())).kind).toBe("delivered");
+  identity = foreign;
+  expect((await pusher.push("127.1.19.5", request, live())).kind).toBe("failed");
+  identity = controllerIdentity;
+  expect((await pusher.push("127.1.19.5", request, live())).kind).toBe("delivered");
+});

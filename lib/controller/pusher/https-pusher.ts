@@ -3,7 +3,8 @@
  *
  * Contract:
  * - Presents the controller's current client certificate (read per push, so a certificate renewed at half-life is
- *   used without a restart).
+ *   used without a restart). Its TLS context is built once per certificate and shared by every push and status
+ *   check, rather than parsing the PEM key again for each pod.
  * - Trusts the init's self-signed certificate only if it names the pod IP and is valid now (lib/push).
  * - A fresh connection per push: pod IPs are reused by later pods, so a kept-alive socket could reach the wrong one.
  * - Success is a 2xx WITH a valid PushConfirmation body, nothing less (the original accepted any status).
@@ -14,6 +15,7 @@
  *   "unreachable" (the caller then re-issues, which is safe: a sidecar holding a good token of that generation
  *   would not be asked again until the next expiry).
  */
+import { createSecureContext, type SecureContext } from "node:tls";
 import * as v from "valibot";
 import {
   classifyPushAnswer,
@@ -94,13 +96,29 @@ const LISTENING_PROBE_TIMEOUT_MS = 3_000;
 const detailOf = (error: unknown) =>
   error instanceof HttpClientError ? `${error.code}: ${error.message}` : String(error);
 
+/** One TLS context per client certificate: rebuilt only when the certificate keeper hands out a new one. */
+function secureContextCache(identity: () => ClientIdentity | undefined) {
+  let cached: { identity: ClientIdentity; context: SecureContext } | undefined;
+  return (): SecureContext | undefined => {
+    const current = identity();
+    if (!current) return undefined;
+    if (cached?.identity.certPem !== current.certPem || cached.identity.keyPem !== current.keyPem)
+      cached = {
+        identity: current,
+        context: createSecureContext({ cert: current.certPem, key: current.keyPem }),
+      };
+    return cached.context;
+  };
+}
+
 export function createHttpsPusher(options: HttpsPusherOptions): Pusher {
   const port = options.initPort ?? INIT_PORT;
+  const secureContext = secureContextCache(options.identity);
   const clientFor = (podIp: string, timeoutMs = options.timeoutMs ?? PUSH_TIMEOUT_MS) => {
-    const identity = options.identity();
+    const context = secureContext();
     return createHttpClient({
       trust: { kind: "peer-check", check: initCertificateCheck(podIp, options.now) },
-      ...(identity ? { clientCertPem: identity.certPem, clientKeyPem: identity.keyPem } : {}),
+      ...(context ? { secureContext: context } : {}),
       timeoutMs,
       maxResponseBytes: PUSH_MAX_RESPONSE_BYTES,
       keepAlive: false,
