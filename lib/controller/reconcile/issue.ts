@@ -255,6 +255,9 @@ export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<I
   // cannot double-issue without it. The accessor is recorded with the outcome instead.
   const mintedAt = clock.now();
   let outcome = await pushUntilReached(deps, target, wrapped, mintedAt);
+  // The confirmation's lease counts from the init's answer: taken now, before any later await, so the recorded
+  // expiry is never later than the token's.
+  const answeredAt = clock.now();
   if (outcome.kind === "delivered" && outcome.generation !== undefined && outcome.generation !== generation)
     outcome = {
       kind: "failed",
@@ -289,9 +292,8 @@ export async function issue(deps: ReconcileDeps, target: IssueTarget): Promise<I
   // A re-issue's wait is the sidecar's whole life so far, not a pod waiting for its token: not a push latency.
   else deps.metrics.pushLatency(role, Math.max(0, clock.now() - target.seenRunningAt) / 1000);
   await destroyIfUnused(deps, target, wrapped, outcome);
-  const confirmedAt = clock.now();
   await ledger
-    .confirm(ref.uid, restartCount, confirmationOf(outcome, target, wrapped, confirmedAt), confirmedAt)
+    .confirm(ref.uid, restartCount, confirmationOf(outcome, target, wrapped, answeredAt), clock.now())
     .catch((error: unknown) => {
       if (deps.leader.leadershipSignal().aborted)
         deps.log.warn("delivered, but leadership was lost before the confirmation was committed", {
