@@ -16,6 +16,9 @@
  *   are called off and answered 410 as well, so none of them delays the init's exit.
  * - Success answers 200 with the PushConfirmation, whose body reports through `onDelivered` once the server has
  *   taken all of it, so the caller can stop the server and exit without cutting the answer off.
+ * - `admit` (sidecar mode) replaces "after a success, 410": it decides each valid push before and after its lookup
+ *   (exchange it, answer a confirmation without spending it, or refuse it), and `status` serves GET STATUS_PATH.
+ *   A lookup is called off once its push could no longer be exchanged (`admit` stopped saying "exchange").
  */
 import { Hono } from "hono";
 import type { Logger } from "../log/index.ts";
@@ -28,6 +31,8 @@ import {
   type PushRequest,
   parsePushRequest,
   REJECTION_STATUS,
+  STATUS_PATH,
+  type TokenStatus,
 } from "../push/index.ts";
 import type { ExchangeOutcome, ExchangeSlot } from "./exchange.ts";
 import { readBodyWithLimit } from "./read-body.ts";
@@ -43,6 +48,12 @@ export const MAX_PUSHES_VERIFYING = 8;
 const ALREADY_DELIVERED = "this pod already received its credentials";
 const SLOT_TAKEN = "another push is being exchanged right now; retry in a moment";
 
+/** What to do with a valid push: spend it, answer without spending it, or refuse it. */
+export type Admission =
+  | { kind: "exchange" }
+  | { kind: "confirm"; confirmation: PushConfirmation }
+  | { kind: "refuse"; refusal: PushRejection };
+
 export interface InitAppDeps {
   /** Must call `slot.claim()` before spending the wrapping token, and deliver nothing unless it got the slot. */
   exchange(push: PushRequest, slot: ExchangeSlot): Promise<ExchangeOutcome>;
@@ -51,6 +62,10 @@ export interface InitAppDeps {
   onRejected?(rejection: PushRejection): void;
   /** `sent` settles once the engine has read the whole success body. */
   onDelivered?(confirmation: PushConfirmation, sent: Promise<void>): void;
+  /** Sidecar mode: decides each push (default: exchange until one delivered, then 410 already-delivered). */
+  admit?(push: PushRequest): Admission;
+  /** Sidecar mode: the answer of GET STATUS_PATH (404 without it). */
+  status?(): TokenStatus;
 }
 
 export interface ConnectionEnv {
@@ -91,9 +106,17 @@ export function createInitApp(deps: InitAppDeps): InitApp {
   const maxBodyBytes = deps.maxBodyBytes ?? MAX_PUSH_BODY_BYTES;
   let phase: InitPhase = "waiting";
   let verifying = 0;
-  const calledOff = new AbortController();
+  let everDelivered = false;
+  /** The lookups under way, each with the means to call it off. */
+  const lookups = new Map<AbortController, PushRequest>();
   const currentPhase = (): InitPhase => phase;
   const app = new Hono<{ Bindings: ConnectionEnv }>();
+  const admit =
+    deps.admit ??
+    ((): Admission =>
+      phase === "delivered"
+        ? { kind: "refuse", refusal: { reason: "already-delivered", error: ALREADY_DELIVERED } }
+        : { kind: "exchange" });
 
   const reject = (from: string | undefined, reason: PushRejectionReason, error: string): Response => {
     const rejection: PushRejection = { reason, error };
@@ -105,11 +128,21 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     deps.onRejected?.(rejection);
     return Response.json(rejection, { status: REJECTION_STATUS[reason] });
   };
+  /** A push answered without being exchanged: the held token's confirmation, or a refusal. */
+  const settle = (from: string | undefined, admission: Admission): Response | undefined => {
+    if (admission.kind === "exchange") return undefined;
+    if (admission.kind === "refuse") return reject(from, admission.refusal.reason, admission.refusal.error);
+    deps.log.info("push repeats the generation already held; answered its confirmation without a login", {
+      from: from ?? "unknown",
+      generation: admission.confirmation.generation,
+    });
+    return Response.json(admission.confirmation);
+  };
 
   // The body is read and validated before the push counts as verifying, so a slow or bogus sender holds nothing.
   app.post(PUSH_PATH, async (c) => {
     const from = c.env?.remoteAddress;
-    if (phase === "delivered") return reject(from, "already-delivered", ALREADY_DELIVERED);
+    if (!deps.admit && phase === "delivered") return reject(from, "already-delivered", ALREADY_DELIVERED);
     const contentType = c.req.header("content-type") ?? "";
     if (!JSON_MEDIA_TYPE.test(contentType))
       return reject(
@@ -127,8 +160,10 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     }
     const parsed = parsePushRequest(decoded);
     if (!parsed.ok) return reject(from, "malformed", parsed.problems.join("; "));
-    // Re-read: another push may have delivered while this body was being read.
-    if (currentPhase() === "delivered") return reject(from, "already-delivered", ALREADY_DELIVERED);
+    const push = parsed.push;
+    // Re-decided after reading: another push may have delivered while this body was being read.
+    const early = settle(from, admit(push));
+    if (early) return early;
     if (verifying >= MAX_PUSHES_VERIFYING)
       return reject(
         from,
@@ -137,14 +172,19 @@ export function createInitApp(deps: InitAppDeps): InitApp {
       );
     verifying += 1;
     let claimed = false;
+    const callOff = new AbortController();
+    lookups.set(callOff, push);
     const slot: ExchangeSlot = {
-      cancelled: calledOff.signal,
+      cancelled: callOff.signal,
       claim: () => {
         if (claimed) return undefined;
-        if (phase === "delivered") return { reason: "already-delivered", error: ALREADY_DELIVERED };
+        const admission = admit(push);
+        if (admission.kind === "refuse") return admission.refusal;
+        if (admission.kind === "confirm") return { reason: "already-delivered", error: ALREADY_DELIVERED };
         if (phase === "exchanging") return { reason: "busy", error: SLOT_TAKEN };
         claimed = true;
         verifying -= 1;
+        lookups.delete(callOff);
         phase = "exchanging";
         return undefined;
       },
@@ -153,17 +193,21 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     try {
       deps.log.info("push received; verifying it with Vault", {
         from: from ?? "unknown",
-        vaultAddr: parsed.push.vaultAddr,
+        vaultAddr: push.vaultAddr,
+        ...(push.generation !== undefined ? { generation: push.generation } : {}),
       });
-      outcome = await deps.exchange(parsed.push, slot);
+      outcome = await deps.exchange(push, slot);
     } finally {
-      if (claimed) phase = "waiting";
+      lookups.delete(callOff);
+      if (claimed) phase = everDelivered ? "delivered" : "waiting";
       else verifying -= 1;
     }
     if (!outcome.ok) {
-      // A lookup called off because another push delivered meanwhile: say that, not "Vault unavailable".
-      if (!claimed && currentPhase() === "delivered")
-        return reject(from, "already-delivered", ALREADY_DELIVERED);
+      // Decided otherwise meanwhile (another push delivered): say that, not "Vault unavailable".
+      if (!claimed) {
+        const late = settle(from, admit(push));
+        if (late) return late;
+      }
       return reject(from, outcome.refusal.reason, outcome.refusal.error);
     }
     if (!claimed) {
@@ -171,12 +215,17 @@ export function createInitApp(deps: InitAppDeps): InitApp {
       return reject(from, "internal-error", "internal error while handling the push");
     }
     phase = "delivered";
-    calledOff.abort();
+    everDelivered = true;
+    for (const [controller, waiting] of lookups) if (admit(waiting).kind !== "exchange") controller.abort();
     deps.log.info("credentials written", { paths: outcome.paths, ...outcome.confirmation });
     const { response, sent } = trackedJson(outcome.confirmation);
     deps.onDelivered?.(outcome.confirmation, sent);
     return response;
   });
+  if (deps.status) {
+    const status = deps.status;
+    app.get(STATUS_PATH, (c) => c.json(status()));
+  }
   app.all(PUSH_PATH, (c) => {
     const response = reject(
       c.env?.remoteAddress,
@@ -186,7 +235,13 @@ export function createInitApp(deps: InitAppDeps): InitApp {
     response.headers.set("allow", "POST");
     return response;
   });
-  app.notFound((c) => reject(c.env?.remoteAddress, "not-found", "the only endpoint is POST /"));
+  app.notFound((c) =>
+    reject(
+      c.env?.remoteAddress,
+      "not-found",
+      deps.status ? "the endpoints are POST / and GET /status" : "the only endpoint is POST /",
+    ),
+  );
   app.onError((error, c) => {
     deps.log.error("push handler failed", { error });
     return reject(c.env?.remoteAddress, "internal-error", "internal error while handling the push");

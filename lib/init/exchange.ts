@@ -13,12 +13,19 @@
 import type { Logger } from "../log/index.ts";
 import { decodeVaultCAs, type PushConfirmation, type PushRequest } from "../push/index.ts";
 import type { WriteFiles } from "./atomic-write.ts";
-import { type CredentialFile, credentialFiles, type ObtainedCredentials } from "./credentials.ts";
+import {
+  type CredentialContext,
+  type CredentialFile,
+  credentialFiles,
+  type ObtainedCredentials,
+  type TokenCredentials,
+} from "./credentials.ts";
 import type { InitSettings } from "./settings.ts";
 import {
   type OpenVault,
   type VaultAccess,
   VaultCallError,
+  type VaultTarget,
   vaultCaBundle,
   type WrappingInfo,
 } from "./vault-access.ts";
@@ -35,6 +42,17 @@ export interface ExchangeContext {
   writeFiles: WriteFiles;
   now: () => Date;
   log: Logger;
+  /** Sidecar mode: return the token and where it came from (`held`), to renew and revoke it later. */
+  keepToken?: boolean;
+}
+
+/** A delivered token as the sidecar keeps it in memory (never logged: it holds the token). */
+export interface HeldCredentials {
+  login: TokenCredentials;
+  secretIdAccessor: string;
+  target: VaultTarget;
+  /** What credentialFiles needs to write the token file again with a renewed lease. */
+  files: CredentialContext;
 }
 
 /** How a verified push takes the one right to spend its wrapping token (app.ts owns it). */
@@ -50,7 +68,7 @@ export interface ExchangeSlot {
 export const FREE_SLOT: ExchangeSlot = { claim: () => undefined, cancelled: new AbortController().signal };
 
 export type ExchangeOutcome =
-  | { ok: true; confirmation: PushConfirmation; paths: string[] }
+  | { ok: true; confirmation: PushConfirmation; paths: string[]; held?: HeldCredentials }
   | { ok: false; refusal: Refusal };
 
 class Refused extends Error {
@@ -187,8 +205,11 @@ export async function exchangePush(
     const busy = slot.claim();
     if (busy) return { ok: false, refusal: busy };
     const obtained = await obtain(push, info, vault, ctx);
-    const files = credentialFiles(obtained, { ...settings, vaultAddr: target.addr, caPem: target.caPem });
-    return await deliver(obtained, files, vault, ctx);
+    const fileContext = { ...settings, vaultAddr: target.addr, caPem: target.caPem };
+    const outcome = await deliver(obtained, credentialFiles(obtained, fileContext), vault, ctx);
+    if (!outcome.ok || !ctx.keepToken || obtained.mode !== "token") return outcome;
+    const { login, secretIdAccessor } = obtained;
+    return { ...outcome, held: { login, secretIdAccessor, target, files: fileContext } };
   } catch (error) {
     if (error instanceof Refused) return { ok: false, refusal: error.refusal };
     return { ok: false, refusal: { reason: "vault-unavailable", error: describeFailure(error) } };

@@ -79,5 +79,6 @@ export async function initSettingsFromConfig(config: InitConfig): Promise<InitSe
     allowUnauthenticatedPush: config.insecureUnauthenticatedPush,
     logLevel: config.logLevel,
     configWarnings: config.warnings,
+    ...(config.mode === "sidecar" ? { sidecar: { readiness: config.readiness } } : {}),
   };
 }

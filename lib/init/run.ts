@@ -7,18 +7,18 @@
  * Without a controller CA it does not start (a ConfigError naming CONTROLLER_CA_CERT) unless the settings say
  * allowUnauthenticatedPush (INSECURE_UNAUTHENTICATED_PUSH=true), and then it warns on every start.
  */
-import { hostname as machineHostname } from "node:os";
 import { CONTROLLER_CA_MISSING, ConfigError } from "../config/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
-import { MAX_PUSH_BODY_BYTES, type PushRejection } from "../push/index.ts";
-import { formatHostPort, type RunningServer, serve } from "../runtime/index.ts";
-import { selfSignedLeaf } from "../tls/index.ts";
+import type { RunningServer } from "../runtime/index.ts";
 import { createInitApp } from "./app.ts";
 import { type WriteFiles, writeFilesAtomically } from "./atomic-write.ts";
 import { type ExchangeOutcome, exchangePush } from "./exchange.ts";
+import { listenForPushes } from "./push-server.ts";
 import type { InitSettings } from "./settings.ts";
+import { runSidecar } from "./sidecar.ts";
 import { startupWarnings } from "./startup-warnings.ts";
-import { timeoutMessage } from "./timeout-message.ts";
+import { refusalTally, reportTimeout } from "./timeout-message.ts";
+import type { TokenKeeper } from "./token-keeper.ts";
 import type { OpenVault } from "./vault-access.ts";
 
 export const EXIT_DELIVERED = 0;
@@ -28,8 +28,6 @@ export const EXIT_TIMED_OUT = 1;
 const CERTIFICATE_MARGIN_MS = 10 * 60_000;
 /** If the engine never reports the answer as taken (a vanished caller), stop anyway after this. */
 const ANSWER_FLUSH_LIMIT_MS = 5_000;
-/** The engine cuts bodies beyond this; between the push limit and this, the app answers 413 itself and logs it. */
-const ENGINE_BODY_LIMIT = 4 * MAX_PUSH_BODY_BYTES;
 
 export interface RunInitOptions {
   openVault: OpenVault;
@@ -42,18 +40,21 @@ export interface RunInitOptions {
   onListening?: (server: RunningServer) => void;
   /** "node" forces the portable engine that Deno and Node use (tests prove the init behaves alike on it). */
   engine?: "auto" | "node";
-}
-
-function certificateIps(settings: InitSettings): string[] {
-  if (settings.podIp) return [settings.podIp];
-  const host = settings.listen.hostname;
-  const unspecified = host === "::" || host === "0.0.0.0" || host === "";
-  return !unspecified && /^[\d.]+$|:/.test(host) ? [host] : [];
+  /**
+   * Sidecar mode: aborting it ends the run (the token revoked, its file removed, then 0). MODE=init ignores it:
+   * a stopped init container has nothing to undo.
+   */
+  stop?: AbortSignal;
+  /** Sidecar mode: reports the plain-http readiness server once bound. */
+  onReadinessListening?: (server: RunningServer) => void;
+  /** Sidecar mode: reports the token keeper once the push server is up (tests and the in-process fleet). */
+  onKeeper?: (keeper: TokenKeeper) => void;
 }
 
 export async function runInit(settings: InitSettings, options: RunInitOptions): Promise<number> {
   if (settings.controllerCaPem === undefined && settings.allowUnauthenticatedPush !== true)
     throw new ConfigError([CONTROLLER_CA_MISSING], "init container configuration");
+  if (settings.sidecar) return runSidecar(settings, settings.sidecar, options);
   const startedAt = performance.now();
   const now = options.now ?? (() => new Date());
   const log = options.log ?? createLogger(settings.logLevel, { component: "init" });
@@ -61,8 +62,7 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
   const pushAuthenticated = settings.controllerCaPem !== undefined;
   for (const warning of startupWarnings(settings)) log.warn(warning);
 
-  let refusedCount = 0;
-  let lastRefusal: PushRejection | undefined;
+  const refusals = refusalTally();
   /** Exchanges under way (several may be looking their token up at once); at the timeout they may finish. */
   const exchanges = new Set<Promise<ExchangeOutcome>>();
   /** Set once credentials are written; settles when the engine has taken the whole answer. */
@@ -90,35 +90,18 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
       void exchange.finally(() => exchanges.delete(exchange));
       return exchange;
     },
-    onRejected: (rejection) => {
-      refusedCount += 1;
-      lastRefusal = rejection;
-    },
+    onRejected: refusals.add,
     onDelivered: (_confirmation, sent) => {
       answerSent = sent;
       wake();
     },
   });
 
-  const leaf = await selfSignedLeaf({
-    commonName: settings.podIp ?? "kubernetes-vault-init",
-    ipSans: certificateIps(settings),
-    ttlMs: settings.timeoutMs + CERTIFICATE_MARGIN_MS,
-    usages: ["server"],
-    now: now(),
-  });
-  const server = await serve({
-    hostname: settings.listen.hostname,
-    port: settings.listen.port,
-    maxRequestBodyBytes: ENGINE_BODY_LIMIT,
+  const { server, listenUrl } = await listenForPushes(settings, app, {
+    certificateTtlMs: settings.timeoutMs + CERTIFICATE_MARGIN_MS,
+    now,
     ...(options.engine ? { engine: options.engine } : {}),
-    tls: {
-      ...leaf,
-      ...(settings.controllerCaPem ? { clientCaPem: settings.controllerCaPem, requireClientCert: true } : {}),
-    },
-    fetch: (request, info) => app.fetch(request, { remoteAddress: info.remoteAddress }),
   });
-  const listenUrl = `https://${formatHostPort(settings.listen.hostname, server.port)}/`;
   log.info("waiting for the controller's push", {
     url: listenUrl,
     podIp: settings.podIp,
@@ -142,21 +125,18 @@ export async function runInit(settings: InitSettings, options: RunInitOptions): 
   }
   if (answerSent === undefined) {
     await server.stop(true);
-    const message = timeoutMessage({
-      timeoutMs: settings.timeoutMs,
-      listenUrl,
-      podIp: settings.podIp,
-      podName: machineHostname(),
-      expectedRole: settings.expectedRole,
-      refusedCount,
-      lastRefusal,
-      pushAuthenticated,
-    });
-    log.error("timed out waiting for the secret_id push", {
-      refused: refusedCount,
-      reason: lastRefusal?.reason,
-    });
-    writeText(message);
+    reportTimeout(
+      {
+        timeoutMs: settings.timeoutMs,
+        listenUrl,
+        podIp: settings.podIp,
+        expectedRole: settings.expectedRole,
+        refusals,
+        pushAuthenticated,
+      },
+      log,
+      writeText,
+    );
     return EXIT_TIMED_OUT;
   }
   let flushTimer: ReturnType<typeof setTimeout> | undefined;

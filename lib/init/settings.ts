@@ -32,6 +32,16 @@ export interface InitSettings {
   logLevel: LogLevel;
   /** Valid but risky settings lib/config noticed (e.g. plain http to Vault), logged at start-up. */
   configWarnings?: string[];
+  /**
+   * MODE=sidecar: after the first push, keep running, renew the token, answer GET /status and take re-issues;
+   * absent for MODE=init (exit once the credentials are written). Needs mode "token".
+   */
+  sidecar?: SidecarSettings;
+}
+
+export interface SidecarSettings {
+  /** Plain-http GET /ready for the kubelet's startupProbe (READINESS_ADDRESS). */
+  readiness: { hostname: string; port: number };
 }
 
 export function credentialModeOf(retrieveToken: boolean, unwrapSecret: boolean): CredentialMode {

@@ -5,7 +5,48 @@
  *
  * Contract: pure; the refusal texts it quotes are the ones already sent to callers, which never hold secrets.
  */
+import { hostname as machineHostname } from "node:os";
+import type { Logger } from "../log/index.ts";
 import type { PushRejection } from "../push/index.ts";
+
+/** Counts the pushes refused while waiting, for the timeout explanation. */
+export interface RefusalTally {
+  count: number;
+  last: PushRejection | undefined;
+}
+
+export function refusalTally(): RefusalTally & { add(rejection: PushRejection): void } {
+  const tally = {
+    count: 0,
+    last: undefined as PushRejection | undefined,
+    add(rejection: PushRejection) {
+      tally.count += 1;
+      tally.last = rejection;
+    },
+  };
+  return tally;
+}
+
+/** Logs the timeout and writes its explanation (the pod's termination text). */
+export function reportTimeout(
+  context: Omit<WaitSummary, "podName" | "refusedCount" | "lastRefusal"> & { refusals: RefusalTally },
+  log: Logger,
+  writeText: (text: string) => void,
+): void {
+  const { refusals, ...rest } = context;
+  log.error("timed out waiting for the secret_id push", {
+    refused: refusals.count,
+    reason: refusals.last?.reason,
+  });
+  writeText(
+    timeoutMessage({
+      ...rest,
+      podName: machineHostname(),
+      refusedCount: refusals.count,
+      lastRefusal: refusals.last,
+    }),
+  );
+}
 
 export interface WaitSummary {
   timeoutMs: number;

@@ -1,6 +1,6 @@
 /**
- * The Vault calls an init container makes (lookup, unwrap, login, and revoke-self for a token it could not
- * deliver), behind a small interface so the exchange can be tested without a Vault, plus the choice of which CAs
+ * The Vault calls an init container makes (lookup, unwrap, login, revoke-self for a token it could not deliver
+ * or no longer needs, and renew-self in sidecar mode), behind a small interface so the exchange can be tested without a Vault, plus the choice of which CAs
  * verify Vault for a given push.
  *
  * Contract: implementations throw `VaultCallError`; `refused` is true when Vault answered with a 4xx (the
@@ -26,12 +26,23 @@ export interface LoginResult {
   renewable: boolean;
 }
 
+/** What a renewal granted: the lease from now, and whether another renewal may extend it. */
+export interface TokenLease {
+  leaseDuration: number;
+  renewable: boolean;
+}
+
 export interface VaultAccess {
   lookupWrapping(wrappingToken: string, signal?: AbortSignal): Promise<WrappingInfo>;
   unwrapSecretId(wrappingToken: string): Promise<UnwrappedSecretId>;
   login(roleId: string, secretId: string): Promise<LoginResult>;
   /** Revokes `clientToken` with itself (auth/token/revoke-self): no other permission is needed. */
   revokeSelf(clientToken: string): Promise<void>;
+  /**
+   * auth/token/renew-self asking for `incrementSeconds` more; Vault may grant less (capped at the token's max TTL).
+   * Retried by lib/vault on an unreachable Vault or a 5xx (renewing twice is harmless).
+   */
+  renewSelf(clientToken: string, incrementSeconds: number): Promise<TokenLease>;
   close(): void;
 }
 
@@ -47,6 +58,8 @@ export class VaultCallError extends Error {
   constructor(
     message: string,
     readonly refused: boolean,
+    /** Vault's HTTP status when it answered (403: the token is revoked or expired). */
+    readonly status?: number,
   ) {
     super(message);
     this.name = "VaultCallError";

@@ -28,7 +28,7 @@ export interface VaultFromPodOptions {
 }
 
 function asCallError(error: unknown): VaultCallError {
-  if (error instanceof VaultError) return new VaultCallError(error.message, error.refused);
+  if (error instanceof VaultError) return new VaultCallError(error.message, error.refused, error.status);
   return new VaultCallError(error instanceof Error ? error.message : String(error), false);
 }
 
@@ -113,6 +113,11 @@ export function vaultFromPod(podIp: string | undefined, options: VaultFromPodOpt
           };
         }),
       revokeSelf: (clientToken) => mapped(() => client.withToken(clientToken).revokeSelf()),
+      renewSelf: (clientToken, increment) =>
+        mapped(async () => {
+          const renewal = await client.withToken(clientToken).renewSelf(increment);
+          return { leaseDuration: renewal.leaseDurationSeconds, renewable: renewal.renewable };
+        }),
       close: () => http.close(),
     };
   };

@@ -26,6 +26,8 @@ describe("loadInitConfig", () => {
       listen: { hostname: "::", port: 50000 },
       controllerCaCertPath: CA,
       insecureUnauthenticatedPush: false,
+      mode: "init",
+      readiness: { hostname: "::", port: 50001 },
       warnings: [],
     });
   });
@@ -61,8 +63,43 @@ describe("loadInitConfig", () => {
       podIp: "127.1.0.5",
       controllerCaCertPath: "/etc/kv/controller-ca.crt",
       insecureUnauthenticatedPush: false,
+      mode: "init",
+      readiness: { hostname: "::", port: 50001 },
       warnings: [],
     });
+  });
+
+  test("MODE=sidecar with its readiness address; MODE is case-insensitive", () => {
+    const config = loadInitConfig({ ...BASE, MODE: "Sidecar", READINESS_ADDRESS: "127.1.0.5:50001" });
+    expect(config.mode).toBe("sidecar");
+    expect(config.readiness).toEqual({ hostname: "127.1.0.5", port: 50001 });
+    expect(config.warnings).toEqual([]);
+  });
+
+  test("an unknown MODE names MODE, says what it got and lists both modes", () => {
+    const error = problemsOf({ ...BASE, MODE: "daemon" });
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]?.variable).toBe("MODE");
+    expect(error.problems[0]?.problem).toContain('"daemon" is not a mode');
+    expect(error.problems[0]?.fix).toContain('"init"');
+    expect(error.problems[0]?.fix).toContain('"sidecar"');
+  });
+
+  test("MODE=sidecar needs a token to renew: RETRIEVE_TOKEN=false is refused", () => {
+    const error = problemsOf({ ...BASE, MODE: "sidecar", RETRIEVE_TOKEN: "false", UNWRAP_SECRET: "false" });
+    expect(error.problems.map((p) => p.variable)).toEqual(["MODE"]);
+    expect(error.problems[0]?.fix).toContain("RETRIEVE_TOKEN=true");
+  });
+
+  test("READINESS_ADDRESS must be an address and not the push port", () => {
+    expect(problemsOf({ ...BASE, MODE: "sidecar", READINESS_ADDRESS: "nowhere" }).problems[0]?.variable).toBe(
+      "READINESS_ADDRESS",
+    );
+    const clash = problemsOf({ ...BASE, MODE: "sidecar", READINESS_ADDRESS: ":50000" });
+    expect(clash.problems[0]?.variable).toBe("READINESS_ADDRESS");
+    expect(clash.problems[0]?.problem).toContain("50000");
+    // init mode serves no readiness endpoint: the setting is only warned about.
+    expect(loadInitConfig({ ...BASE, READINESS_ADDRESS: ":50001" }).warnings[0]).toContain("MODE=init");
   });
 
   test("CREDENTIALS_PATH defaults to the token's directory", () => {

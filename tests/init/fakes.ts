@@ -5,6 +5,7 @@ import {
   type InitSettings,
   type LoginResult,
   type OpenVault,
+  type TokenLease,
   type UnwrappedSecretId,
   type VaultAccess,
   VaultCallError,
@@ -61,6 +62,10 @@ export interface FakeVault {
   revoke: undefined | Error;
   /** Tokens revoked with revoke-self. */
   revoked: string[];
+  /** What renew-self answers. */
+  renew: TokenLease | Error;
+  /** Tokens renewed with renew-self, with the increment asked for. */
+  renewed: { token: string; increment: number }[];
   /** Aborted signals seen by lookupWrapping (a lookup that was called off). */
   lookupSignals: (AbortSignal | undefined)[];
   closed: number;
@@ -73,6 +78,8 @@ export function fakeVault(): FakeVault {
     closed: 0,
     revoke: undefined,
     revoked: [],
+    renew: { leaseDuration: 3600, renewable: true },
+    renewed: [],
     lookupSignals: [],
     wrapping: { creationPath: "auth/approle/role/app/secret-id", creationTime: NOW, creationTtlSeconds: 60 },
     unwrapped: { secretId: "secret-1", secretIdAccessor: "sid-accessor-1" },
@@ -98,6 +105,11 @@ export function fakeVault(): FakeVault {
         revokeSelf: async (token) => {
           await answer("revoke-self", state.revoke ?? undefined);
           state.revoked.push(token);
+        },
+        renewSelf: async (token, increment) => {
+          const lease = await answer("renew-self", state.renew);
+          state.renewed.push({ token, increment });
+          return lease;
         },
         close: () => {
           state.closed += 1;
