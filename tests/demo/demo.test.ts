@@ -123,6 +123,37 @@ describe("bun run demo", () => {
   );
 
   test(
+    "--sidecar renews and re-issues every pod's token, none seen expired, and a deleted pod's sidecar revokes its own",
+    kept(async () => {
+      const demo = runDemo(
+        [
+          "--sidecar",
+          "--pods",
+          "3",
+          "--controller-prefix",
+          "127.0.47",
+          "--pod-prefix",
+          "127.47",
+          "--state-dir",
+          join(dir, "sidecar"),
+        ],
+        "sidecar",
+      );
+      const code = await demo.exited();
+      const output = demo.output();
+      expect({ code, output }).toMatchObject({ code: 0 });
+      expect(output).toMatch(/pods whose token was renewed \(renew-self\)\s+3\/3\s+ok/);
+      expect(output).toMatch(/pods re-issued a token by the controller\s+3\/3\s+ok/);
+      expect(output).toMatch(/token files seen past their lease\s+0\s+ok/);
+      expect(output).toMatch(/token files holding a token Vault refused\s+0\s+ok/);
+      expect(output).toMatch(/a deleted pod's sidecar revoked its token \(revoke-self\)\s+\S+: revoked\s+ok/);
+      const counted = Number(/re-issues the controllers counted\s+(\d+)/.exec(output)?.[1] ?? "0");
+      expect(counted).toBeGreaterThanOrEqual(3);
+      expect(output).toContain("DEMO PASSED");
+    }),
+  );
+
+  test(
     "--keep leaves everything up with instructions until SIGINT, which stops every process it started",
     kept(async () => {
       const demo = runDemo(
