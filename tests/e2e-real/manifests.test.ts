@@ -9,7 +9,7 @@
  * metadata; its fields stay checked against the prometheus-operator schema in tests/packaging.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
@@ -19,7 +19,14 @@ import { kubectl as runKubectl } from "../../sim/sandbox/real.ts";
 setDefaultTimeout(300_000);
 
 const KUSTOMIZE_DIR = resolve(import.meta.dir, "../../kustomize");
-const KUSTOMIZATIONS = ["base", "overlays/production", "overlays/quick-start"];
+/** Every overlay directory, so a new overlay is sent to the server without touching this test. */
+const KUSTOMIZATIONS = [
+  "base",
+  ...readdirSync(join(KUSTOMIZE_DIR, "overlays"), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => `overlays/${entry.name}`)
+    .sort(),
+];
 
 const SERVICE_MONITOR_CRD = {
   apiVersion: "apiextensions.k8s.io/v1",

@@ -9,7 +9,6 @@ import {
   allowListDecision,
   CONTROLLER_DEFAULTS,
   CONTROLLER_ENV_NAMES,
-  ConfigError,
   type ControllerConfig,
   INIT_DEFAULTS,
   INIT_ENV_NAMES,
@@ -18,88 +17,25 @@ import {
   parsePodAnnotations,
 } from "../../lib/config/index.ts";
 import { INIT_PORT } from "../../lib/push/index.ts";
+import { port, requiredNames, resolveEnv } from "./support/env.ts";
 import {
-  type Container,
-  type ContainerPort,
   controllerOf,
-  type EnvVar,
   find,
   type KubeObject,
   kustomizations,
   only,
   render,
   sampleApps,
-  type Workload,
 } from "./support/manifests.ts";
 
 setDefaultTimeout(120_000);
 
-const SAMPLE_OVERLAYS = ["overlays/quick-start"];
-
-/** What the kubelet would inject for Secret and downward-API references (sample values of the right shape). */
-function resolveEnv(objects: KubeObject[], workload: Workload, container: Container): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const source of container.envFrom ?? []) {
-    const name = source.configMapRef?.name;
-    if (name)
-      Object.assign(
-        env,
-        only<KubeObject & { data: Record<string, string> }>(objects, "ConfigMap", name).data,
-      );
-  }
-  const fields: Record<string, string> = {
-    "metadata.namespace": workload.metadata.namespace ?? "default",
-    "metadata.name": `${workload.metadata.name}-7d9f8b6c5-x2x4q`,
-    "status.podIP": "10.0.0.5",
-  };
-  for (const annotation of Object.keys(workload.spec.template.metadata.annotations ?? {}))
-    fields[`metadata.annotations['${annotation}']`] =
-      workload.spec.template.metadata.annotations?.[annotation] ?? "";
-  const secrets: Record<string, string> = {
-    VAULT_TOKEN: "hvs.CAESIsampleControllerTokenForManifestChecks",
-    CLUSTER_KEY: "c2FtcGxlIGNsdXN0ZXIga2V5IG9mIGF0IGxlYXN0IDMyIGJ5dGVz",
-    VAULT_ROLE_ID: "988a9dfd-ea69-4a53-6cb6-9d6b86474bba",
-  };
-  for (const variable of container.env ?? [])
-    env[variable.name] = resolveOne(objects, variable, fields, secrets);
-  return env;
-}
-
-function resolveOne(
-  objects: KubeObject[],
-  variable: EnvVar,
-  fields: Record<string, string>,
-  secrets: Record<string, string>,
-): string {
-  if (variable.value !== undefined) return variable.value;
-  const from = variable.valueFrom;
-  const value = from?.fieldRef
-    ? fields[from.fieldRef.fieldPath]
-    : from?.secretKeyRef
-      ? secrets[from.secretKeyRef.key]
-      : from?.configMapKeyRef
-        ? only<KubeObject & { data: Record<string, string> }>(objects, "ConfigMap", from.configMapKeyRef.name)
-            .data[from.configMapKeyRef.key]
-        : undefined;
-  if (value === undefined) throw new Error(`${variable.name}: no sample value for ${JSON.stringify(from)}`);
-  return value;
-}
-
-/** The variables a loader reports as "not set" when given nothing: what a manifest must set. */
-function requiredNames(load: (env: Record<string, string>) => unknown): string[] {
-  try {
-    load({});
-  } catch (error) {
-    if (error instanceof ConfigError)
-      return error.problems.filter((p) => /not set/.test(p.problem)).map((p) => p.variable);
-    throw error;
-  }
-  return [];
-}
-
-function port(container: Container, name: string, protocol = "TCP"): ContainerPort | undefined {
-  return container.ports?.find((p) => p.name === name && (p.protocol ?? "TCP") === protocol);
-}
+/** The overlays that ship sample workloads (pods with our annotations), and which. */
+const SAMPLE_APPS: Record<string, string[]> = {
+  "overlays/quick-start": ["sample-app"],
+  "overlays/native-sidecar": ["sample-sidecar-app", "sample-sidecar-job"],
+};
+const SAMPLE_OVERLAYS = Object.keys(SAMPLE_APPS);
 
 interface ServicePort {
   name: string;
@@ -185,9 +121,9 @@ describe.each(kustomizations())("kustomize/%s", (which) => {
     }
   });
 
-  test("sample apps (pods with our annotations) ship only in the quick-start overlay", async () => {
+  test("sample apps (pods with our annotations) ship only in the overlays meant for them", async () => {
     const apps = sampleApps(await render(which)).map((app) => app.metadata.name);
-    expect(apps).toEqual(SAMPLE_OVERLAYS.includes(which) ? ["sample-app"] : []);
+    expect(apps.sort()).toEqual(SAMPLE_APPS[which] ?? []);
   });
 });
 

@@ -5,6 +5,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { ServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1";
 import { Deployment } from "kubernetes-models/apps/v1";
+import { Job } from "kubernetes-models/batch/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import {
   ClusterRole,
@@ -13,14 +14,7 @@ import {
   RoleBinding,
 } from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import { ConfigMap, Namespace, Service, ServiceAccount } from "kubernetes-models/v1";
-import {
-  allContainers,
-  find,
-  type KubeObject,
-  kustomizations,
-  render,
-  type Workload,
-} from "./support/manifests.ts";
+import { allContainers, type KubeObject, kustomizations, render, workloads } from "./support/manifests.ts";
 
 // kubectl is a separate process on a busy 2-core machine (bun 1.4 ignores bunfig's timeout).
 setDefaultTimeout(120_000);
@@ -35,6 +29,7 @@ const MODELS: Record<string, (object: KubeObject) => Validatable> = {
   "v1/ConfigMap": (o) => new ConfigMap(o as never),
   "v1/Service": (o) => new Service(o as never),
   "apps/v1/Deployment": (o) => new Deployment(o as never),
+  "batch/v1/Job": (o) => new Job(o as never),
   "policy/v1/PodDisruptionBudget": (o) => new PodDisruptionBudget(o as never),
   "rbac.authorization.k8s.io/v1/ClusterRole": (o) => new ClusterRole(o as never),
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": (o) => new ClusterRoleBinding(o as never),
@@ -74,7 +69,7 @@ function danglingReferences(objects: KubeObject[]): string[] {
     if (!external.has(name) && !have.has(`${kind}/${namespace}/${name}`))
       missing.push(`${from} refers to ${kind} ${namespace}/${name}, which is not rendered`);
   };
-  for (const workload of find<Workload>(objects, "Deployment")) {
+  for (const workload of workloads(objects)) {
     const namespace = workload.metadata.namespace ?? "";
     const spec = workload.spec.template.spec;
     if (spec.serviceAccountName && spec.serviceAccountName !== "default")

@@ -38,6 +38,8 @@ export interface ContainerPort {
 
 export interface Probe {
   httpGet?: { path: string; port: string | number };
+  periodSeconds?: number;
+  failureThreshold?: number;
 }
 
 export interface SecurityContext {
@@ -57,14 +59,16 @@ export interface Container {
   ports?: ContainerPort[];
   livenessProbe?: Probe;
   readinessProbe?: Probe;
+  startupProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: SecurityContext;
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   restartPolicy?: string;
 }
 
 export interface PodSpec {
   serviceAccountName?: string;
+  restartPolicy?: string;
   securityContext?: SecurityContext;
   containers: Container[];
   initContainers?: Container[];
@@ -78,6 +82,7 @@ export interface PodSpec {
   affinity?: { podAntiAffinity?: unknown };
 }
 
+/** A Deployment or a Job (WORKLOAD_KINDS): whatever carries a pod template. Jobs have no selector of their own. */
 export interface Workload extends KubeObject {
   spec: {
     replicas?: number;
@@ -145,16 +150,23 @@ export function controllerOf(objects: KubeObject[]): { deployment: Workload; con
   return { deployment, container };
 }
 
+/** The kinds with a pod template that the manifests ship. */
+export const WORKLOAD_KINDS = ["Deployment", "Job"];
+
+export function workloads(objects: KubeObject[]): Workload[] {
+  return objects.filter((o) => WORKLOAD_KINDS.includes(o.kind)) as Workload[];
+}
+
 /** Workloads other than the controller whose pods carry the role annotation: sample apps with our init container. */
 export function sampleApps(objects: KubeObject[]): Workload[] {
-  return find<Workload>(objects, "Deployment").filter(
+  return workloads(objects).filter(
     (d) => d.spec.template.metadata.annotations?.["pod.boostport.com/vault-approle"] !== undefined,
   );
 }
 
 /** Every container of every pod template: [workload, container, kind of container]. */
 export function allContainers(objects: KubeObject[]): [Workload, Container, "init" | "main"][] {
-  return find<Workload>(objects, "Deployment").flatMap((workload) => [
+  return workloads(objects).flatMap((workload) => [
     ...(workload.spec.template.spec.initContainers ?? []).map(
       (c) => [workload, c, "init"] as [Workload, Container, "init"],
     ),
