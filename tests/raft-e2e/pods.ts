@@ -33,12 +33,14 @@ export async function createPod(
   kube: ApiCaller,
   name: string,
   nodeName?: string,
+  options: { sidecar?: boolean } = {},
 ): Promise<void> {
   const pod = samplePod(sandbox.description, {
     namespace: NAMESPACE,
     name,
     role: ROLE,
     initCommand: [compiledBinary("init")],
+    ...(options.sidecar ? { sidecar: true } : {}),
   });
   const spec = (pod.spec ?? {}) as Record<string, unknown>;
   await kube.call("POST", `/api/v1/namespaces/${NAMESPACE}/pods`, {

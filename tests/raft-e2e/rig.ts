@@ -22,6 +22,8 @@ export interface RaftRigOptions {
   fleetPodIpPrefix: string;
   /** Three octets: controller n listens on <prefix>.<n+1>. */
   controllerPrefix: string;
+  /** Added to every controller's environment (e.g. SIDECAR_REISSUE_MARGIN). */
+  controllerEnv?: Record<string, string>;
 }
 
 export interface RaftRig {
@@ -54,6 +56,7 @@ export async function startRaftRig(options: RaftRigOptions): Promise<RaftRig> {
   const cluster = await startControllerCluster(sandbox.description, join(dir, "controllers"), {
     count: 3,
     addressPrefix: options.controllerPrefix,
+    ...(options.controllerEnv ? { extraEnv: options.controllerEnv } : {}),
   });
   return {
     sandbox,
