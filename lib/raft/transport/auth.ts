@@ -16,7 +16,7 @@
  * fails, so a captured request cannot be replayed with another body of the same length.
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from "node:crypto";
-import { MAX_NODE_ID_LENGTH, RPC_KINDS, type RpcKind } from "./limits.ts";
+import { MAX_NODE_ID_LENGTH, SIGNED_KINDS, type SignedKind } from "./limits.ts";
 
 export const RPC_HEADERS = {
   from: "x-raft-from",
@@ -46,7 +46,9 @@ export type RpcRejection = "unauthenticated" | "stale" | "replayed";
 export interface SignedHead {
   from: string;
   to: string;
-  kind: RpcKind;
+  kind: SignedKind;
+  /** The request's nonce (base64url), which a stream's key is derived from. */
+  nonce: string;
   /** The exact body length in bytes. */
   length: number;
   /** SHA-256 of the body. */
@@ -58,9 +60,15 @@ export type HeaderVerification =
   | { ok: false; reason: RpcRejection; detail: string };
 
 export interface RpcAuthenticator {
-  sign(from: string, to: string, body: Uint8Array, kind?: RpcKind): Record<string, string>;
+  sign(from: string, to: string, body: Uint8Array, kind?: SignedKind): Record<string, string>;
   /** Everything about a request that can be checked before its body is read. */
   verifyHeaders(headers: Headers): HeaderVerification;
+  /**
+   * The key that authenticates the frames of one stream (stream.ts): bound to both ends and to both nonces, the
+   * dialer's (signed in its opening request) and the server's (fresh per stream, in its answer), so frames recorded
+   * from one stream never verify on another, and neither side alone picks the key.
+   */
+  streamKey(from: string, to: string, dialerNonce: string, serverNonce: string): Buffer;
 }
 
 export interface RpcAuthOptions {
@@ -105,7 +113,8 @@ function mac(
     .digest();
 }
 
-const isKind = (text: string): text is RpcKind => (RPC_KINDS as readonly string[]).includes(text);
+const isKind = (text: string): text is SignedKind => (SIGNED_KINDS as readonly string[]).includes(text);
+const STREAM_KEY_VERSION = "kubernetes-vault raft stream v1";
 const isCount = (text: string) => /^\d{1,15}$/.test(text);
 const isNodeId = (text: string) => text.length > 0 && text.length <= MAX_NODE_ID_LENGTH;
 
@@ -184,7 +193,12 @@ export async function createRpcAuthenticator(options: RpcAuthOptions): Promise<R
       prune(now);
       if (seen.has(nonce)) return refuse("replayed", "nonce already seen");
       seen.set(nonce, sentAt + windowMs);
-      return { ok: true, from, to, kind, length: Number(length), digest };
+      return { ok: true, from, to, kind, nonce, length: Number(length), digest };
+    },
+    streamKey(from, to, dialerNonce, serverNonce) {
+      return createHmac("sha256", key)
+        .update(`${STREAM_KEY_VERSION}\n${from}\n${to}\n${dialerNonce}\n${serverNonce}`)
+        .digest();
     },
   };
 }

@@ -1,5 +1,10 @@
 /**
- * The sending side of the Raft transport: one queue per peer, batched and pipelined.
+ * The sending side of the Raft transport: one queue per peer, batched, and carried by the peer's message stream
+ * when it has one open (stream.ts: frames in one long-lived response, in order, no request per batch), else by
+ * pipelined POSTs.
+ * - Streamed: while the peer's stream is open, each batch is one frame; a batch the stream cannot take yet stays
+ *   queued until it can. A bulk body (a single message larger than a batch) and any batch carrying a snapshot still
+ *   go as a POST, so a lost snapshot is reported as failed as before.
  * - Batched: everything queued for a peer leaves in one POST (up to MAX_BATCH_MESSAGES), as long as its body fits
  *   the receiver's batch limit (limits.ts); a larger one is split into POSTs sent one after another in its slot, and
  *   a single message too large for a batch (a snapshot) goes alone as "bulk".
@@ -16,6 +21,7 @@ import { encodeMessages } from "../wire.ts";
 import type { RpcAuthenticator } from "./auth.ts";
 import { DEFAULT_MAX_INFLIGHT, RPC_BODY_LIMITS, RPC_TIMEOUT_MS, type RpcKind } from "./limits.ts";
 import { RAFT_MESSAGES_PATH } from "./server.ts";
+import type { StreamWriter } from "./stream.ts";
 
 /** A dead peer's queue costs at most this many messages (then new ones are dropped; Raft retransmits). */
 export const DEFAULT_MAX_QUEUED = 4_096;
@@ -50,10 +56,22 @@ export interface PeerSenderOptions {
   onUnreachable(peer: NodeId): void;
   onSnapshotFailed(peer: NodeId): void;
   onDropped?(peer: NodeId, count: number): void;
+  /** The peer's open message stream, if any (stream.ts's hub). */
+  stream?(peer: NodeId): StreamWriter | undefined;
+}
+
+export interface PeerSenderStats {
+  /** Batches that left as a stream frame. */
+  framed: number;
+  /** POSTs sent (no stream open, a bulk body or a snapshot). */
+  posted: number;
 }
 
 export interface PeerSender {
   send(messages: readonly Message[]): void;
+  /** The peer's stream can take frames again (after saying it could not). */
+  wake(peer: NodeId): void;
+  stats(): PeerSenderStats;
   close(): void;
 }
 
@@ -68,11 +86,13 @@ export function createPeerSender(options: PeerSenderOptions): PeerSender {
   const peers = new Map<NodeId, PeerQueue>();
   const controller = new AbortController();
   let closed = false;
+  const stats: PeerSenderStats = { framed: 0, posted: 0 };
 
   /** One POST; false when it did not reach the peer or was refused (the caller reports it). */
   const postBody = async (base: string, peer: NodeId, part: RpcBody): Promise<boolean> => {
     if (part.body.byteLength > RPC_BODY_LIMITS[part.kind]) return false;
     const headers = options.auth.sign(options.selfId, peer, part.body, part.kind);
+    stats.posted++;
     const response = await options.fetch(`${base}${RAFT_MESSAGES_PATH}`, {
       method: "POST",
       headers: { ...headers, "content-type": "application/octet-stream" },
@@ -102,7 +122,41 @@ export function createPeerSender(options: PeerSenderOptions): PeerSender {
     }
   };
 
+  /** POSTs `part` in the background, counted among the peer's requests in flight. */
+  const postAside = (peer: NodeId, queue: PeerQueue, messages: Message[]) => {
+    queue.inflight++;
+    void post(peer, messages).finally(() => {
+      queue.inflight--;
+    });
+  };
+
+  /** Frames batches into the peer's stream until the queue is empty or the stream is full. */
+  const stream = (peer: NodeId, queue: PeerQueue, writer: StreamWriter): void => {
+    while (!closed && queue.queued.length > 0) {
+      const batch = queue.queued.splice(0, MAX_BATCH_MESSAGES);
+      const parts = encodeBodies(batch);
+      for (const [index, part] of parts.entries()) {
+        if (part.kind === "bulk" || part.messages.some((m) => m.type === MessageType.InstallSnapshot)) {
+          postAside(peer, queue, [...part.messages]);
+          continue;
+        }
+        if (writer.write(part.body)) {
+          stats.framed++;
+          continue;
+        }
+        // Full: what is left waits, in order, for wake().
+        queue.queued.unshift(...parts.slice(index).flatMap((p) => p.messages));
+        return;
+      }
+    }
+  };
+
   const pump = (peer: NodeId, queue: PeerQueue): void => {
+    const writer = options.stream?.(peer);
+    if (writer) {
+      stream(peer, queue, writer);
+      return;
+    }
     while (!closed && queue.inflight < maxInflight && queue.queued.length > 0) {
       const batch = queue.queued.splice(0, MAX_BATCH_MESSAGES);
       queue.inflight++;
@@ -139,6 +193,11 @@ export function createPeerSender(options: PeerSenderOptions): PeerSender {
         }
       });
     },
+    wake(peer) {
+      const queue = peers.get(peer);
+      if (queue && !closed) pump(peer, queue);
+    },
+    stats: () => ({ ...stats }),
     close() {
       closed = true;
       controller.abort(new Error("raft transport closed"));

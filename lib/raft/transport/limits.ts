@@ -9,6 +9,9 @@
 /** How a POST declares (under the MAC) which limits apply to its body. */
 export type RpcKind = "batch" | "bulk";
 export const RPC_KINDS: readonly RpcKind[] = ["batch", "bulk"];
+/** What a signed request may be: a POST of one of RPC_KINDS, or the opening of a message stream (stream.ts). */
+export type SignedKind = RpcKind | "stream";
+export const SIGNED_KINDS: readonly SignedKind[] = [...RPC_KINDS, "stream"];
 
 /** Raft retries by itself; a POST that has not answered within a few election timeouts is useless. */
 export const RPC_TIMEOUT_MS = 2_000;
@@ -49,3 +52,23 @@ export const RPC_BODY_DEADLINE_MS = 2 * RPC_TIMEOUT_MS;
 
 /** Node ids are pod names (at most 253 characters); longer from/to headers are refused unread. */
 export const MAX_NODE_ID_LENGTH = 253;
+
+/**
+ * Message streams (stream.ts, dialer.ts): one long-lived GET per (peer -> this node) direction.
+ * - ping: a stream with nothing to carry sends an empty frame this often, so the dialer can tell a quiet peer from
+ *   a dead connection, and Bun.serve's idle timeout (10 s, reset by writes) never closes a quiet stream.
+ * - idle: the dialer closes a stream that delivered no byte for this long (the first frame included), which also
+ *   bounds a frame stalled mid-way; several pings must be lost in a row.
+ * - back-off: a dialer that fails retries after min .. max ms, doubling; max stays well under an election timeout
+ *   times a few, so a restarted peer's streams are back long before anyone would notice (the POST path carries
+ *   messages meanwhile).
+ * - streams: streams this node serves at once, whoever dials: one per peer is the most a healthy cluster uses (4
+ *   with 5 replicas); the rest covers replacements still closing. Beyond it, 503.
+ * - queued bytes: frames a stream holds that its reader has not taken; beyond it the sender keeps messages in its
+ *   bounded queue, and a reader that takes nothing for STREAM_IDLE_MS is cut.
+ */
+export const STREAM_PING_MS = 1_000;
+export const STREAM_IDLE_MS = 5 * STREAM_PING_MS;
+export const STREAM_BACKOFF_MS = { min: 50, max: 1_000 } as const;
+export const MAX_STREAMS = 16;
+export const STREAM_QUEUED_BYTES = 1024 * 1024;

@@ -1,7 +1,8 @@
 /**
  * The receiving side of the Raft transport: a Hono app with `POST /raft/messages`, a batch of messages encoded by
  * lib/raft's wire format. The answer is 204 as soon as the messages are handed to Raft (responses travel as separate
- * RPCs, like every Raft message).
+ * RPCs, like every Raft message). With a stream hub (stream.ts) it also serves `GET /raft/stream/<peer>`, the
+ * message streams that carry everything but snapshots and bulk bodies while they are open.
  *
  * Order, so that no body byte is read for a request its headers already condemn:
  * 1. headers (auth.ts): MAC, timestamp window, nonce; then receiver = this node, sender != this node, declared
@@ -22,6 +23,7 @@ import type { Message } from "../messages.ts";
 import { decodeMessages } from "../wire.ts";
 import type { RpcAuthenticator, RpcRejection } from "./auth.ts";
 import { RPC_BODY_DEADLINE_MS, RPC_BODY_LIMITS, RPC_IN_FLIGHT, type RpcKind } from "./limits.ts";
+import { RAFT_STREAM_PATH, type StreamHub } from "./stream.ts";
 
 export const RAFT_MESSAGES_PATH = "/raft/messages";
 
@@ -32,6 +34,8 @@ export interface RaftRoutesOptions {
   auth: RpcAuthenticator;
   deliver(messages: readonly Message[]): void;
   onRejected(reason: TransportRejection, detail: string): void;
+  /** Serves message streams (their refusals go to the hub's own onRejected). */
+  streams?: StreamHub;
   /** Other figures than limits.ts's, for tests. */
   limits?: {
     body?: Partial<Record<RpcKind, number>>;
@@ -120,6 +124,12 @@ export function createRaftRoutes(options: RaftRoutesOptions): Hono {
     if (verdict.to !== options.selfId)
       return refuse("malformed", `addressed to ${verdict.to}, this is ${options.selfId}`, true);
     if (verdict.from === options.selfId) return refuse("malformed", "sent from this node's own id", true);
+    if (verdict.kind === "stream")
+      return refuse(
+        "malformed",
+        `signed as a stream opening, POST ${RAFT_MESSAGES_PATH} takes batch or bulk`,
+        true,
+      );
     const limit = bodyLimits[verdict.kind];
     if (verdict.length > limit)
       return refuse(
@@ -161,5 +171,7 @@ export function createRaftRoutes(options: RaftRoutesOptions): Hono {
     options.deliver(messages);
     return new Response(null, { status: 204 });
   });
+  const streams = options.streams;
+  if (streams) app.get(`${RAFT_STREAM_PATH}/:peer`, (c) => streams.open(c.req.raw, c.req.param("peer")));
   return app;
 }
