@@ -5,7 +5,11 @@
 // - A dialer reading a peer that plays foul (a fake server holding the key, or not): a forged frame MAC, a replayed
 //   frame, a frame declaring more than the batch limit, a frame stalled mid-way, or no stream nonce close the
 //   stream, are counted, and nothing after the bad frame reaches Raft; the dialer dials again.
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CertificateKeeper } from "../../lib/controller/index.ts";
 import { createLogger } from "../../lib/log/index.ts";
 import { type RaftTransport, startRaftTransport } from "../../lib/main/raft-transport.ts";
 import type { PeerDirectory, PeerMember } from "../../lib/main/static-peers.ts";
@@ -24,6 +28,7 @@ import {
   type TransportRejection,
 } from "../../lib/raft/transport/index.ts";
 import { type RunningServer, serve } from "../../lib/runtime/index.ts";
+import { freshStateDir } from "../support/state-dir.ts";
 import { waitFor } from "../support/wait.ts";
 import { TEST_CLUSTER_KEY } from "./transport-endpoint.ts";
 
@@ -62,7 +67,55 @@ interface Node {
   rejected: string[];
 }
 
-async function startNodes(engine: EngineName, octet: number) {
+/** A CA and one certificate (server and client use, IP SANs of every test address) signed by it, via openssl. */
+function pki(): { caPem: string; certPem: string; keyPem: string } {
+  const dir = freshStateDir("raft-stream-pki-");
+  const run = (...args: string[]) => {
+    const result = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    if (result.status !== 0) throw new Error(`openssl ${args[0]}: ${result.stderr}`);
+  };
+  const sans = Array.from({ length: 40 }, (_, i) => `IP:127.0.131.${i + 1}`).join(",");
+  writeFileSync(
+    join(dir, "leaf.ext"),
+    `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\nbasicConstraints=CA:FALSE\n`,
+  );
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+  run(
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-subj",
+    "/CN=raft-test-ca",
+    "-days",
+    "2",
+  );
+  run("req", ...ec, "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=raft-test-peer");
+  run(
+    "x509",
+    "-req",
+    "-in",
+    "leaf.csr",
+    "-CA",
+    "ca.pem",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    "leaf.pem",
+    "-days",
+    "2",
+    "-extfile",
+    "leaf.ext",
+  );
+  const read = (name: string) => readFileSync(join(dir, name), "utf8");
+  return { caPem: read("ca.pem"), certPem: read("leaf.pem"), keyPem: read("leaf.key") };
+}
+
+async function startNodes(engine: EngineName, octet: number, certificates?: CertificateKeeper) {
   const members: PeerMember[] = [];
   const notify: (() => void)[] = [];
   const start = async (id: string, host: string, port: number): Promise<Node> => {
@@ -81,6 +134,7 @@ async function startNodes(engine: EngineName, octet: number) {
       onSnapshotFailed: () => {},
       onRejected: (reason) => node.rejected.push(reason),
       engine,
+      ...(certificates ? { certificates } : {}),
     });
     const address = transport.url.replace(/^https?:\/\//, "");
     const existing = members.findIndex((m) => m.name === id);
@@ -110,8 +164,30 @@ const streamsOpen = (a: Node, b: Node) =>
     () => a.transport.stats().streamsIn.includes(b.id) && b.transport.stats().streamsIn.includes(a.id),
   );
 
+let keeper: CertificateKeeper;
+beforeAll(() => {
+  const issued = { ...pki(), notBefore: Date.now(), notAfter: Date.now() + 86_400_000 };
+  keeper = { current: () => issued, onRenew: () => () => {}, stop: () => {} };
+});
+
 describe.each(ENGINES)("engine %s", (engine) => {
   const octet = engine === "auto" ? 1 : 11;
+
+  test("with mutual TLS (a PKI certificate) streams open and carry messages both ways", async () => {
+    const { a, b } = await startNodes(engine, octet + 6, keeper);
+    expect(a.transport.url).toStartWith("https://");
+    await streamsOpen(a, b);
+    a.transport.send([heartbeat("node-a", "node-b", 5)]);
+    b.transport.send([heartbeat("node-b", "node-a", 6)]);
+    await waitFor("messages delivered over TLS", () => a.delivered.length === 1 && b.delivered.length === 1);
+    expect([a.delivered[0]?.term, b.delivered[0]?.term]).toEqual([6, 5]);
+    expect(a.transport.stats().framed + b.transport.stats().framed).toBeGreaterThanOrEqual(2);
+    // A dialer that trusts the CA but has no client certificate does not get past the handshake.
+    const d = dialerOf(b.transport.url, 5_000, createStreamOpen({ caPem: keeper.current().caPem ?? "" }));
+    await d.ready;
+    await waitFor("the certificate-less dialer failing", () => d.failed.length > 0);
+    expect(d.delivered).toEqual([]);
+  });
 
   test("messages flow both ways as stream frames, with no POST once the streams are open", async () => {
     const { a, b } = await startNodes(engine, octet);
@@ -200,9 +276,10 @@ async function fakePeer(
   return { server, opened, cancelled: () => cancelled };
 }
 
-function dialerOf(url: string, idleMs = 5_000) {
+function dialerOf(url: string, idleMs = 5_000, open = createStreamOpen()) {
   const delivered: Message[] = [];
   const rejected: { reason: TransportRejection; detail: string }[] = [];
+  const failed: string[] = [];
   let dialer: StreamDialer | undefined;
   const ready = (async () => {
     const auth: RpcAuthenticator = await createRpcAuthenticator({
@@ -213,17 +290,17 @@ function dialerOf(url: string, idleMs = 5_000) {
       selfId: "node-a",
       auth,
       peers: () => [{ id: "node-b", url }],
-      open: createStreamOpen(),
+      open,
       deliver: (messages) => delivered.push(...messages),
       onRejected: (reason, detail) => rejected.push({ reason, detail }),
-      onUnreachable: () => {},
+      onUnreachable: (peer) => failed.push(peer),
       // A long back-off: the assertions look at the first stream and at most a few more.
       limits: { idleMs, backoffMs: { min: 200, max: 400 } },
     });
     dialer.refresh();
     cleanups.push(() => dialer?.close());
   })();
-  return { delivered, rejected, ready };
+  return { delivered, rejected, failed, ready };
 }
 
 const batch = (term: number) => encodeMessages([heartbeat("node-b", "node-a", term)]);
