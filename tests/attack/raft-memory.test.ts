@@ -2,13 +2,19 @@
 // plus the CLUSTER_KEY HMAC) under a memory-exhaustion attack by a process that holds a PKI client certificate but
 // not the cluster key. Waves of concurrent 63 MB POSTs to the leader's Raft port, sent fast and trickled, until a pod
 // created at the start is served: with no authentication headers, with a forged signature, and signed with the real
-// key but stale. Then, holding the key, a batch that declares more than a batch may carry and more bulk uploads at
+// key but stale, and message-stream openings (GET /raft/stream/<peer>) with a forged signature carrying the same
+// body. Then, holding the key, a batch that declares more than a batch may carry and more bulk uploads at
 // once than the port admits. Asserted: the leader's VmRSS (max of samples every 25 ms) stays under 150 MB, every request is refused as designed
 // (401 / 413 / 503, or cut by the server long before its body was sent) and counted in raft_rpc_rejected_total,
 // and the cluster keeps its leader and keeps serving pods during and after the attack.
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
-import { createRpcAuthenticator, RAFT_MESSAGES_PATH, RPC_HEADERS } from "../../lib/raft/transport/index.ts";
+import {
+  createRpcAuthenticator,
+  RAFT_MESSAGES_PATH,
+  RAFT_STREAM_PATH,
+  RPC_HEADERS,
+} from "../../lib/raft/transport/index.ts";
 import { type Sandbox, startSandbox } from "../../sim/sandbox/index.ts";
 import { ApiCaller } from "../../sim/sandbox/provision.ts";
 import { CONTROLLER_PORTS } from "../../sim/sandbox/workloads.ts";
@@ -93,7 +99,7 @@ interface Shot {
   outcome: RawOutcome;
 }
 
-test("63 MB POSTs without the cluster key, forged or stale, are refused before their bodies; RSS stays low", async () => {
+test("63 MB POSTs and stream openings without the cluster key, forged or stale, are refused before their bodies; RSS stays low", async () => {
   const leader = await cluster.leader();
   await createPod(sandbox, kube, "before-attack");
   await servedPod("before-attack");
@@ -124,11 +130,18 @@ test("63 MB POSTs without the cluster key, forged or stale, are refused before t
       servedAt = Date.now();
     });
   const shots: Shot[] = [];
+  const streamHeaders = {
+    ...(await stale.sign(peer.name, leader.name, new Uint8Array(0), "stream")),
+    [RPC_HEADERS.timestamp]: String(Date.now()),
+    [RPC_HEADERS.signature]: "A".repeat(43),
+  };
   const fire = (kind: string, headers: Record<string, string>, slow: boolean) =>
     rawRequest({
       connect,
       readyEvent: "secureConnect",
-      path: RAFT_MESSAGES_PATH,
+      ...(kind === "stream-forged"
+        ? { method: "GET", path: `${RAFT_STREAM_PATH}/${peer.name}` }
+        : { path: RAFT_MESSAGES_PATH }),
       headers: { ...headers, "content-type": "application/octet-stream" },
       body,
       chunkBytes: slow ? 16 * 1024 : 256 * 1024,
@@ -151,6 +164,7 @@ test("63 MB POSTs without the cluster key, forged or stale, are refused before t
         fire("no-auth", {}, i % 2 === 1),
         fire("forged", forgedHeaders, i % 2 === 0),
         fire("stale", staleHeaders, i % 2 === 1),
+        fire("stream-forged", streamHeaders, i % 2 === 0),
       ]).flat(),
     );
   }
@@ -183,14 +197,15 @@ test("63 MB POSTs without the cluster key, forged or stale, are refused before t
   expect(wrong).toEqual([]);
   // A slow sender always sees the answer, since it waits for it before sending its body.
   const slow = shots.filter((s) => s.outcome.bodyBytesWritten === 0);
-  expect(slow.length).toBeGreaterThanOrEqual((waves * CONCURRENT * 3) / 2);
+  expect(slow.length).toBeGreaterThanOrEqual((waves * CONCURRENT * 4) / 2);
   expect(slow.every((s) => s.outcome.status === 401)).toBe(true);
   // Counted: every attack request reached the handler, which refused it by its headers.
   const perKind = (kind: string) => shots.filter((s) => s.kind === kind).length;
   const delta = (reason: string) =>
     counterValue(after, REJECTED, `reason="${reason}"`) -
     counterValue(before, REJECTED, `reason="${reason}"`);
-  expect(delta("unauthenticated")).toBe(perKind("no-auth") + perKind("forged"));
+  expect(delta("unauthenticated")).toBe(perKind("no-auth") + perKind("forged") + perKind("stream-forged"));
+  expect(perKind("stream-forged")).toBeGreaterThan(0);
   expect(delta("stale")).toBe(perKind("stale"));
 
   expect(maxMiB).toBeLessThan(RSS_CEILING_MIB);
