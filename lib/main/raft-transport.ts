@@ -169,6 +169,8 @@ export async function startRaftTransport(options: RaftTransportOptions): Promise
     deliver: options.deliver,
     onRejected,
     onUnreachable: options.onUnreachable,
+    onOpen: (peer) => log.info("raft stream from peer open", { peer }),
+    onClose: (peer, why) => log.info("raft stream from peer closed; dialing again", { peer, why }),
   });
   const unsubscribePeers = options.peers.subscribe(() => dialer.refresh());
   dialer.refresh();
@@ -176,7 +178,8 @@ export async function startRaftTransport(options: RaftTransportOptions): Promise
     const previous = client;
     client = clientFor(certificates);
     open = streamOpenFor(certificates);
-    // Open streams keep the connection they were authenticated on; the next dial presents the new certificate.
+    // Streams are dialed again with the new certificate, rather than living on under the old one.
+    dialer.reconnect();
     // Requests already on the old client finish within their timeout.
     setTimeout(() => previous.close(), RPC_TIMEOUT_MS * 2).unref?.();
     await server.rotateTls(serverTls(certificates));

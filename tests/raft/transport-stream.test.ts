@@ -300,7 +300,7 @@ function dialerOf(url: string, idleMs = 5_000, open = createStreamOpen()) {
     dialer.refresh();
     cleanups.push(() => dialer?.close());
   })();
-  return { delivered, rejected, failed, ready };
+  return { delivered, rejected, failed, ready, dialer: () => dialer };
 }
 
 const batch = (term: number) => encodeMessages([heartbeat("node-b", "node-a", term)]);
@@ -392,6 +392,16 @@ describe.each(ENGINES)("a dialer reading a foul peer, engine %s", (engine) => {
     await s.ready;
     await waitFor("the silent stream cut", () => s.rejected.length > 0);
     expect(s.rejected[0]?.reason).toBe("timeout");
+  });
+
+  test("reconnect() (a certificate renewal) ends the open stream and dials again at once", async () => {
+    const peer = await fakePeer(engine, host, ({ seal, write }) => write(seal(batch(1))));
+    const d = dialerOf(peer.server.url);
+    await d.ready;
+    await waitFor("the first frame", () => d.delivered.length === 1);
+    d.dialer()?.reconnect();
+    await waitFor("a second opening", () => peer.opened.length === 2 && d.delivered.length === 2);
+    expect(d.rejected).toEqual([]);
   });
 
   test("an answer without a stream nonce is refused", async () => {

@@ -29,6 +29,10 @@ export interface StreamDialerOptions {
   deliver(messages: readonly Message[]): void;
   onRejected(reason: TransportRejection, detail: string): void;
   onUnreachable(peer: string): void;
+  /** A stream from `peer` delivered its first frame. */
+  onOpen?(peer: string): void;
+  /** That stream ended (`why`: what ended it). */
+  onClose?(peer: string, why: string): void;
   /** Other figures than limits.ts's, for tests. */
   limits?: { idleMs?: number; maxFrameBytes?: number; backoffMs?: { min: number; max: number } };
 }
@@ -38,6 +42,8 @@ export interface StreamDialer {
   refresh(): void;
   /** Peers whose stream is open and has delivered its first frame. */
   connected(): string[];
+  /** Ends every open stream; each is dialed again at once (after a certificate renewal: new dials present it). */
+  reconnect(): void;
   close(): void;
 }
 
@@ -58,6 +64,8 @@ export function createStreamDialer(options: StreamDialerOptions): StreamDialer {
   /** Peer id -> the abort of its dial loop. */
   const loops = new Map<string, AbortController>();
   const live = new Set<string>();
+  /** The abort of every dial in progress or stream open. */
+  const dials = new Set<AbortController>();
 
   const urlOf = (peer: string) => options.peers().find((p) => p.id === peer)?.url;
 
@@ -66,17 +74,26 @@ export function createStreamDialer(options: StreamDialerOptions): StreamDialer {
       const headers = options.auth.sign(options.selfId, peer, EMPTY, "stream");
       const dialerNonce = headers[RPC_HEADERS.nonce] ?? "";
       const abort = new AbortController();
+      dials.add(abort);
       const signal = AbortSignal.any([stop, abort.signal]);
+      let why = "closed by this node";
       const outcome: Outcome = { reached: false, delivered: false };
       let opener: FrameOpener | undefined;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const refuse = (reason: TransportRejection, detail: string) => {
+        why = `${reason}: ${detail}`;
         options.onRejected(reason, `stream from ${peer}: ${detail}`);
         abort.abort();
       };
       const arm = () => {
         clearTimeout(timer);
-        timer = setTimeout(() => refuse("timeout", `no byte within ${idleMs} ms`), idleMs);
+        const armedAt = performance.now();
+        timer = setTimeout(() => {
+          // Fired far later than asked: this process was stopped or its loop stalled, and the bytes that came
+          // meanwhile wait unread in the socket. The peer gets one more period, counted from now.
+          if (performance.now() - armedAt > 2 * idleMs) return arm();
+          refuse("timeout", `no byte within ${idleMs} ms`);
+        }, idleMs);
       };
       arm();
       options.open({
@@ -101,6 +118,7 @@ export function createStreamDialer(options: StreamDialerOptions): StreamDialer {
             if (!outcome.delivered) {
               outcome.delivered = true;
               live.add(peer);
+              options.onOpen?.(peer);
             }
             if (payload.byteLength === 0) continue;
             let messages: Message[];
@@ -118,10 +136,13 @@ export function createStreamDialer(options: StreamDialerOptions): StreamDialer {
           }
           if (error) refuse(error.reason, error.message);
         },
-        onEnd(_error, connected) {
+        onEnd(error, connected) {
           clearTimeout(timer);
+          dials.delete(abort);
           live.delete(peer);
           outcome.reached ||= connected;
+          if (outcome.delivered)
+            options.onClose?.(peer, abort.signal.aborted ? why : (error?.message ?? "ended"));
           resolve(outcome);
         },
       });
@@ -161,6 +182,9 @@ export function createStreamDialer(options: StreamDialerOptions): StreamDialer {
   return {
     refresh,
     connected: () => [...live],
+    reconnect() {
+      for (const dial of dials) dial.abort();
+    },
     close() {
       closing.abort();
       loops.clear();

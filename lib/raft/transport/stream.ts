@@ -90,6 +90,7 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
     let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
     let ended = false;
     let lastWrite = 0;
+    let lastTick = performance.now();
     /** Since when frames have waited without the reader taking any (undefined: it keeps up). */
     let blockedSince: number | undefined;
     let timer: ReturnType<typeof setInterval> | undefined;
@@ -128,6 +129,10 @@ export function createStreamHub(options: StreamHubOptions): StreamHub {
           stream.write(EMPTY);
           timer = setInterval(() => {
             const now = performance.now();
+            // A tick far later than asked means this process was stopped or its loop stalled: the reader had no
+            // chance to take anything meanwhile, so its time starts again.
+            if (blockedSince !== undefined && now - lastTick > 2 * pingMs) blockedSince = now;
+            lastTick = now;
             if (blockedSince !== undefined && now - blockedSince > idleMs) {
               options.onRejected("timeout", `peer ${peer} took no frame for ${idleMs} ms`);
               stream.end();
