@@ -7,7 +7,7 @@
 //   stream, are counted, and nothing after the bad frame reaches Raft; the dialer dials again.
 import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CertificateKeeper } from "../../lib/controller/index.ts";
 import { createLogger } from "../../lib/log/index.ts";
@@ -112,7 +112,9 @@ function pki(): { caPem: string; certPem: string; keyPem: string } {
     "leaf.ext",
   );
   const read = (name: string) => readFileSync(join(dir, name), "utf8");
-  return { caPem: read("ca.pem"), certPem: read("leaf.pem"), keyPem: read("leaf.key") };
+  const issued = { caPem: read("ca.pem"), certPem: read("leaf.pem"), keyPem: read("leaf.key") };
+  rmSync(dir, { recursive: true, force: true });
+  return issued;
 }
 
 async function startNodes(engine: EngineName, octet: number, certificates?: CertificateKeeper) {
