@@ -117,7 +117,13 @@ function pki(): { caPem: string; certPem: string; keyPem: string } {
   return issued;
 }
 
-async function startNodes(engine: EngineName, octet: number, certificates?: CertificateKeeper) {
+async function startNodes(
+  engine: EngineName,
+  octet: number,
+  certificates?: CertificateKeeper,
+  /** A directory that never reports its changes (the dialer must look by itself). */
+  silent = false,
+) {
   const members: PeerMember[] = [];
   const notify: (() => void)[] = [];
   const start = async (id: string, host: string, port: number): Promise<Node> => {
@@ -142,7 +148,7 @@ async function startNodes(engine: EngineName, octet: number, certificates?: Cert
     const existing = members.findIndex((m) => m.name === id);
     if (existing >= 0) members.splice(existing, 1);
     members.push({ name: id, raftAddress: address });
-    for (const n of notify) n();
+    if (!silent) for (const n of notify) n();
     return { ...node, transport };
   };
   const a = await start("node-a", `127.0.131.${octet}`, 0);
@@ -207,6 +213,14 @@ describe.each(ENGINES)("engine %s", (engine) => {
     expect(a.transport.stats().framed).toBeGreaterThan(0);
     expect(b.transport.stats().framed).toBeGreaterThan(0);
     expect([...a.rejected, ...b.rejected]).toEqual([]);
+  });
+
+  test("peers added to a directory that reports no change are dialed all the same", async () => {
+    const { a, b } = await startNodes(engine, octet + 8, undefined, true);
+    await streamsOpen(a, b);
+    b.transport.send([heartbeat("node-b", "node-a", 3)]);
+    await waitFor("the message delivered", () => a.delivered.length === 1);
+    expect(b.transport.stats().framed).toBe(1);
   });
 
   test("a peer that restarts is reported unreachable, dialed again, and messages flow both ways again", async () => {

@@ -15,7 +15,7 @@ import type { Message } from "../messages.ts";
 import { decodeMessages } from "../wire.ts";
 import { RPC_HEADERS, type RpcAuthenticator } from "./auth.ts";
 import { createFrameOpener, type FrameOpener } from "./frames.ts";
-import { RPC_BODY_LIMITS, STREAM_BACKOFF_MS, STREAM_IDLE_MS } from "./limits.ts";
+import { RPC_BODY_LIMITS, STREAM_BACKOFF_MS, STREAM_IDLE_MS, STREAM_PING_MS } from "./limits.ts";
 import type { StreamOpen } from "./open.ts";
 import type { TransportRejection } from "./server.ts";
 import { RAFT_STREAM_PATH, STREAM_NONCE_HEADER } from "./stream.ts";
@@ -38,7 +38,10 @@ export interface StreamDialerOptions {
 }
 
 export interface StreamDialer {
-  /** Dial peers that appeared, stop dialing those that left (call when the directory changes). */
+  /**
+   * Dial peers that appeared, stop dialing those that left: call when the directory changes. The dialer also
+   * looks by itself every STREAM_PING_MS, for directories that do not report every change.
+   */
   refresh(): void;
   /** Peers whose stream is open and has delivered its first frame. */
   connected(): string[];
@@ -179,6 +182,9 @@ export function createStreamDialer(options: StreamDialerOptions): StreamDialer {
     }
   };
 
+  const looking = setInterval(refresh, STREAM_PING_MS);
+  (looking as { unref?: () => void }).unref?.();
+
   return {
     refresh,
     connected: () => [...live],
@@ -186,6 +192,7 @@ export function createStreamDialer(options: StreamDialerOptions): StreamDialer {
       for (const dial of dials) dial.abort();
     },
     close() {
+      clearInterval(looking);
       closing.abort();
       loops.clear();
     },
